@@ -1,0 +1,163 @@
+"""Portail SPI: the beneficiary-facing portal of the Service Public de l'Insertion."""
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import Config
+from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RTL_LANGUAGES = {"ar"}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """The only place the app is assembled; tests pass their settings as overrides."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_object(Config(app.instance_path))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(ROOT, "translations")
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_commands(app)
+    _register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    """The person's saved choice, then the session, then the browser, then French."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated:
+        saved = getattr(current_user, "language", None)
+        if saved in languages and session.get("language") in (None, saved):
+            return saved
+    if session.get("language") in languages:
+        return session["language"]
+    return request.accept_languages.best_match(list(languages)) or "fr"
+
+
+def _bind_extensions(app: Flask) -> None:
+    # Models must be imported before Alembic or create_all look at the metadata.
+    from portal import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.phone"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from portal.beneficiaries.models import Beneficiary
+        from portal.organisations.models import Counsellor
+
+        kind, _sep, number = user_id.partition(":")
+        model = {"b": Beneficiary, "c": Counsellor}.get(kind)
+        if model is None or not number.isdigit():
+            return None
+        return db.session.get(model, int(number))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.auth.views import bp as auth_bp
+    from portal.counsellor.views import bp as counsellor_bp
+    from portal.home.views import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(counsellor_bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = _("La page a expiré. Revenez en arrière, rechargez la page et recommencez.")
+        return render_template("errors.html", code=400, message=message), 400
+
+    @app.errorhandler(429)
+    def too_many(error: HTTPException):
+        if request.endpoint == "auth.phone":
+            # Keep what was typed: the same form, with the reason above it.
+            from portal.auth.forms import PhoneForm
+
+            form = PhoneForm(formdata=request.form, meta={"csrf": False})
+            form.phone.errors = [
+                _("Trop de codes demandés. Attendez quelques minutes avant de réessayer.")
+            ]
+            return render_template("auth/phone.html", form=form), 429
+        message = _("Trop d'essais. Attendez quelques minutes avant de réessayer.")
+        return render_template("errors.html", code=429, message=message), 429
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            403: _("Cette page n'est pas pour votre compte."),
+            404: _("Cette page n'existe pas ou plus."),
+            405: _("Cette action n'est pas possible ici."),
+            410: _("Ce lien ne marche plus."),
+            413: _("Ce que vous avez envoyé est trop gros."),
+        }
+        message = messages.get(error.code, _("Votre demande n'a pas pu être traitée."))
+        return render_template("errors.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("unexpected error on %s", request.path)
+        db.session.rollback()
+        message = _("Un problème technique est survenu. Réessayez dans un moment.")
+        return render_template("errors.html", code=500, message=message), 500
+
+
+def _register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from portal import formatting
+
+    @app.context_processor
+    def page_globals() -> dict[str, Any]:
+        locale = str(get_locale())
+        return {
+            "languages": app.config["LANGUAGES"],
+            "current_language": locale,
+            "text_direction": "rtl" if locale in RTL_LANGUAGES else "ltr",
+        }
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["datetime_human"] = formatting.datetime_human
+    app.jinja_env.filters["date_human"] = formatting.date_human
+    app.jinja_env.filters["phone_display"] = formatting.phone_display

@@ -1,0 +1,1 @@
+"""Slots offered by counsellors and the appointments booked on them."""

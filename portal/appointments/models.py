@@ -1,0 +1,101 @@
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.beneficiaries.models import Beneficiary
+from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.extensions import db
+from portal.organisations.models import Counsellor, Organisation
+
+
+class SlotMode(enum.Enum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class SlotPurpose(enum.Enum):
+    ORIENTATION = "orientation"
+    FOLLOW_UP = "follow_up"
+    CONTRACT = "contract"
+    OTHER = "other"
+
+
+class Slot(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    # Slots published on the portal get a portal-made id, so the API can name every slot.
+    external_id: Mapped[str] = mapped_column(String(64))
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("counsellor.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int]
+    mode: Mapped[SlotMode] = mapped_column(str_enum(SlotMode, "slot_mode"))
+    location: Mapped[str | None] = mapped_column(String(300))
+    purpose: Mapped[SlotPurpose] = mapped_column(str_enum(SlotPurpose, "slot_purpose"))
+    reserved_for_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    counsellor: Mapped[Counsellor] = relationship()
+    reserved_for: Mapped[Beneficiary | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "external_id"),
+        CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
+        CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class AppointmentStatus(enum.Enum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    EXCUSED = "excused"
+
+
+# An appointment in one of these holds its slot; declined or cancelled ones free it.
+LIVE_STATUSES = ("requested", "confirmed", "attended", "no_show", "excused")
+_LIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in LIVE_STATUSES) + ")"
+
+
+class Appointment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[AppointmentStatus] = mapped_column(
+        str_enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.REQUESTED
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # When moved, the appointment that replaced this one.
+    rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slot: Mapped[Slot] = relationship()
+    beneficiary: Mapped[Beneficiary | None] = relationship()
+
+    __table_args__ = (
+        # The rule that makes a double booking impossible, whatever the code above it does.
+        Index(
+            "uq_appointment_live_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=db.text(_LIVE_SQL),
+            postgresql_where=db.text(_LIVE_SQL),
+        ),
+    )

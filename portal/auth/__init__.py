@@ -1,0 +1,1 @@
+"""Signing in: beneficiaries by SMS code or invitation link, counsellors by password."""

@@ -1,0 +1,91 @@
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.extensions import db
+from portal.organisations.models import Organisation
+
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+class HouseholdRole(enum.Enum):
+    DEMANDEUR = "demandeur"
+    CONJOINT = "conjoint"
+
+
+class Beneficiary(UserMixin, db.Model):
+    """One person, whatever the number of organisations that follow them.
+
+    The personal fields are those of the latest back-office PUT, from any organisation.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date]
+    # E.164; a couple may share one number, so it is indexed, not unique.
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    caf_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    france_travail_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    role: Mapped[HouseholdRole] = mapped_column(
+        str_enum(HouseholdRole, "household_role"), default=HouseholdRole.DEMANDEUR
+    )
+    postal_code: Mapped[str] = mapped_column(String(5))
+    rsa_registration_date: Mapped[date]
+    sms_consent: Mapped[bool] = mapped_column(default=True)
+    sms_opted_out: Mapped[bool] = mapped_column(default=False)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    follow_ups: Mapped[list["FollowUp"]] = relationship(
+        back_populates="beneficiary", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("phone LIKE '+%'", name="phone_e164"),
+        CheckConstraint("length(postal_code) = 5", name="postal_code_5_digits"),
+        CheckConstraint("first_name <> '' AND last_name <> ''", name="names_not_empty"),
+    )
+
+    def get_id(self) -> str:
+        return f"b:{self.id}"
+
+    @property
+    def portal_role(self) -> str:
+        return "beneficiary"
+
+    @property
+    def may_receive_sms(self) -> bool:
+        """Reminders and notices; sign-in codes the person asks for ignore this."""
+        return self.sms_consent and not self.sms_opted_out
+
+
+class FollowUp(db.Model):
+    """An organisation following a person, under its own id and with its own référent."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiary.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str] = mapped_column(String(64))
+    referent_name: Mapped[str | None] = mapped_column(String(200))
+    referent_email: Mapped[str | None] = mapped_column(String(254))
+    referent_phone: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    beneficiary: Mapped[Beneficiary] = relationship(back_populates="follow_ups")
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "external_id"),
+        UniqueConstraint("organisation_id", "beneficiary_id"),
+    )

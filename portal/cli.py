@@ -1,0 +1,112 @@
+"""Operations commands, exactly as the back-office contract lists them."""
+
+import logging
+import signal
+import time
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from portal.extensions import db
+from portal.organisations import services as organisations
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(create_organisation)
+    app.cli.add_command(create_api_key)
+    app.cli.add_command(create_counsellor)
+    app.cli.add_command(worker)
+    from portal.demo import seed_demo
+
+    app.cli.add_command(seed_demo)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the schema or migrate it to the latest version (safe to run twice)."""
+    upgrade()
+    click.echo("Database is at the latest version.")
+
+
+def _organisation_or_fail(slug: str):
+    organisation = organisations.organisation_by_slug(slug)
+    if organisation is None:
+        raise click.ClickException(f"no organisation {slug!r}: create it with create-organisation")
+    return organisation
+
+
+@click.command("create-organisation")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--department", "department_code", help="INSEE code: 67, 29, 2A, 974…")
+def create_organisation(slug: str, name: str, department_code: str | None) -> None:
+    """An organisation (a department, a PLIE, an association…)."""
+    try:
+        organisation = organisations.create_organisation(slug, name, department_code)
+    except organisations.OrganisationError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Organisation {organisation.slug} created.")
+
+
+@click.command("create-api-key")
+@click.argument("slug")
+def create_api_key(slug: str) -> None:
+    """A new API key, printed once, alone on the last line."""
+    organisation = _organisation_or_fail(slug)
+    _api_key, key = organisations.create_api_key(organisation)
+    db.session.commit()
+    click.echo(f"API key for {slug} (shown once, store it now):")
+    click.echo(key)
+
+
+@click.command("create-counsellor")
+@click.argument("slug")
+@click.argument("email")
+@click.argument("name")
+@click.option("--password", required=True, help="At least 12 characters.")
+@click.option("--admin", is_flag=True, help="An administrator of the organisation.")
+def create_counsellor(slug: str, email: str, name: str, password: str, admin: bool) -> None:
+    """A counsellor account."""
+    organisation = _organisation_or_fail(slug)
+    try:
+        counsellor = organisations.create_counsellor(organisation, email, name, password, admin)
+    except organisations.OrganisationError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Counsellor {counsellor.email} created ({counsellor.role.value}).")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+def worker(once: bool, interval: float) -> None:
+    """Send due SMS (and, later, webhooks) until stopped."""
+    from portal.sms.services import send_due
+
+    stopping = False
+
+    def stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while True:
+        try:
+            sent = send_due()
+        except Exception:  # a database hiccup must not kill the worker; the rows stay due
+            logger.exception("worker pass failed")
+            db.session.rollback()
+            sent = 0
+        if sent:
+            logger.info("worker: %d SMS handled", sent)
+        if once or stopping:
+            break
+        if not sent:
+            time.sleep(interval)
+    db.session.remove()

@@ -1,0 +1,55 @@
+"""Settings from the environment, with defaults that run the demo on a laptop."""
+
+import os
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Read once at app creation; tests pass overrides to create_app()."""
+
+    def __init__(self, instance_path: str) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY", "dev-only-not-secret")
+        self.SQLALCHEMY_DATABASE_URI = env.get(
+            "DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "portal.sqlite")
+        )
+        self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # The laptop default serves plain http; everywhere else the cookie must be Secure.
+        self.SESSION_COOKIE_SECURE = _flag(
+            "SESSION_COOKIE_SECURE", "1" if self.PORTAL_BASE_URL.startswith("https") else "0"
+        )
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+
+        self.SMS_BACKEND = env.get("SMS_BACKEND", "console")
+        self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM = env.get("TWILIO_FROM", "")
+        self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
+        # Empty means the client's own default; tests point it at a fake on 127.0.0.1.
+        self.TWILIO_API_BASE = env.get("TWILIO_API_BASE", "")
+        self.WEBHOOK_ALLOW_INSECURE = _flag("WEBHOOK_ALLOW_INSECURE")
+
+        # A shared store (redis://127.0.0.1:6379) is needed once several workers serve the
+        # site; memory:// is right for one process on a laptop.
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SIGN_IN_CODE_LIMITS_PER_NUMBER = env.get(
+            "SIGN_IN_CODE_LIMITS_PER_NUMBER", "3 per 15 minutes;10 per day"
+        )
+        self.SIGN_IN_CODE_LIMITS_PER_IP = env.get("SIGN_IN_CODE_LIMITS_PER_IP", "30 per hour")
+        self.PASSWORD_LIMITS = env.get("PASSWORD_LIMITS", "10 per 15 minutes")
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+        self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0") or 0)
+
+        self.BABEL_DEFAULT_LOCALE = "fr"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+        self.LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}

@@ -1,0 +1,322 @@
+"""`seed-demo`: a believable territory to try the portal on a laptop."""
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from portal.appointments.calendar import holiday_name
+from portal.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    Slot,
+    SlotMode,
+    SlotPurpose,
+)
+from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
+from portal.beneficiaries.phones import display_phone
+from portal.extensions import db
+from portal.offers.models import Offer, OfferKind
+from portal.organisations import services as organisations
+from portal.organisations.models import Organisation
+from portal.pathway.models import PathwayStep, StepKind, StepStatus
+
+PARIS = ZoneInfo("Europe/Paris")
+DEMO_PASSWORD = "demo-conseil-2026"
+
+TERRITORIES = [
+    {
+        "slug": "bas-rhin",
+        "name": "Département du Bas-Rhin",
+        "sender": "Dep. Bas-Rhin",
+        "department": "67",
+        "centre": (48.5734, 7.7521),
+        "city": "Strasbourg",
+        "postal_codes": ["67000", "67100", "67200", "67300", "67400", "67500", "67600"],
+        "place": "Maison de l'insertion, 1 place du Quartier Blanc, 67000 Strasbourg",
+        "counsellors": [
+            ("claire.muller@bas-rhin.demo", "Claire Muller", True),
+            ("karim.benali@bas-rhin.demo", "Karim Benali", False),
+            ("sophie.weber@bas-rhin.demo", "Sophie Weber", False),
+        ],
+        "phone_start": 10,
+    },
+    {
+        "slug": "finistere",
+        "name": "Département du Finistère",
+        "sender": "Dep. Finistere",
+        "department": "29",
+        "centre": (48.3904, -4.4861),
+        "city": "Brest",
+        "postal_codes": ["29200", "29480", "29490", "29800", "29850"],
+        "place": "Espace insertion, 10 rue de Siam, 29200 Brest",
+        "counsellors": [
+            ("yann.le-goff@finistere.demo", "Yann Le Goff", True),
+            ("maelle.kerouac@finistere.demo", "Maëlle Kerouac", False),
+        ],
+        "phone_start": 60,
+    },
+]
+
+FIRST_NAMES = [
+    "Amina",
+    "Julien",
+    "Fatou",
+    "Nicolas",
+    "Leïla",
+    "Thomas",
+    "Samira",
+    "Kevin",
+    "Aïcha",
+    "Mathieu",
+    "Nadia",
+    "Dylan",
+    "Inès",
+    "Jérôme",
+    "Myriam",
+    "Loïc",
+    "Sarah",
+    "Mohamed",
+    "Céline",
+    "Youssef",
+    "Marine",
+    "Ibrahim",
+    "Élodie",
+    "Anthony",
+    "Khadija",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Diallo",
+    "Schmitt",
+    "Haddad",
+    "Le Bihan",
+    "Klein",
+    "Nguyen",
+    "Meyer",
+    "Traoré",
+    "Guillou",
+    "Roth",
+    "Benyahia",
+    "Morvan",
+    "Fischer",
+    "Kaya",
+]
+
+OFFERS = {
+    OfferKind.IMMERSION: [
+        ("Découvrir le métier de boulanger", "Boulangerie du Marché"),
+        ("Une semaine en maraîchage bio", "Jardins de la Solidarité"),
+        ("Agent d'entretien des espaces verts", "Service des parcs"),
+    ],
+    OfferKind.TRAINING: [
+        ("Remise à niveau en français", "Greta"),
+        ("Permis B : préparation au code", "Auto-école solidaire"),
+        ("Titre professionnel agent de propreté", "AFPA"),
+    ],
+    OfferKind.VOLUNTEERING: [
+        ("Accueil à l'épicerie solidaire", "Restos du Cœur"),
+        ("Aide aux devoirs le mercredi", "Centre socioculturel"),
+    ],
+    OfferKind.JOB: [
+        ("Ouvrier polyvalent en chantier d'insertion", "Envie"),
+        ("Employé de tri textile", "Le Relais"),
+        ("Aide à domicile, 24 h par semaine", "Association d'aide à domicile"),
+    ],
+}
+
+
+def _next_working_days(count: int, department: str) -> list[date]:
+    days, day = [], datetime.now(PARIS).date()
+    while len(days) < count:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and holiday_name(day, department) is None:
+            days.append(day)
+    return days
+
+
+def _paris(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+
+
+@click.command("seed-demo")
+@click.option("--people", default=25, show_default=True, help="Beneficiaries per organisation.")
+def seed_demo(people: int) -> None:
+    """Demo organisations, counsellors, beneficiaries, slots and offers; prints how to sign in."""
+    if db.session.scalars(select(Organisation).where(Organisation.slug == "bas-rhin")).first():
+        click.echo("Demo data is already there.")
+        _print_how_to_sign_in()
+        return
+    rng = random.Random(2026)
+    steps = len(TERRITORIES) * (people + 1)
+    with click.progressbar(length=steps, label="Building the demo territory") as bar:
+        for territory in TERRITORIES:
+            _seed_territory(territory, people, rng, bar)
+    db.session.commit()
+    _print_how_to_sign_in()
+
+
+def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> None:
+    organisation = organisations.create_organisation(
+        territory["slug"], territory["name"], territory["department"]
+    )
+    organisation.sms_sender_name = territory["sender"]
+    counsellors = [
+        organisations.create_counsellor(organisation, email, name, DEMO_PASSWORD, is_admin)
+        for email, name, is_admin in territory["counsellors"]
+    ]
+    _seed_offers(organisation, territory, rng)
+    slots = _seed_slots(organisation, territory, counsellors)
+    bar.update(1)
+
+    today = datetime.now(PARIS).date()
+    for index in range(people):
+        # The first two people of each territory are a couple sharing one phone.
+        number = territory["phone_start"] + (0 if index < 2 else index)
+        registered = today - timedelta(days=rng.randint(3, 150))
+        person = Beneficiary(
+            first_name=FIRST_NAMES[(index + territory["phone_start"]) % len(FIRST_NAMES)],
+            last_name=LAST_NAMES[(index * 7 + territory["phone_start"]) % len(LAST_NAMES)],
+            birth_date=date(1965 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
+            phone=f"+3361234{number:04d}",
+            language="ar" if index % 9 == 4 else "fr",
+            caf_number=f"{rng.randint(1000000, 9999999)}",
+            role=HouseholdRole.CONJOINT if index == 1 else HouseholdRole.DEMANDEUR,
+            postal_code=rng.choice(territory["postal_codes"]),
+            rsa_registration_date=registered,
+        )
+        referent = counsellors[index % len(counsellors)]
+        db.session.add(person)
+        db.session.add(
+            FollowUp(
+                organisation=organisation,
+                beneficiary=person,
+                external_id=f"DOS-{territory['department']}-{1000 + index}",
+                referent_name=referent.name,
+                referent_email=referent.email,
+                referent_phone="+33388000000" if territory["department"] == "67" else None,
+            )
+        )
+        _seed_pathway(organisation, person, registered, index, rng)
+        if index < len(slots) // 4:
+            slot = slots[index * 3]
+            db.session.add(
+                Appointment(
+                    slot=slot,
+                    beneficiary=person,
+                    status=AppointmentStatus.CONFIRMED
+                    if index % 2
+                    else AppointmentStatus.REQUESTED,
+                )
+            )
+        bar.update(1)
+    db.session.flush()
+
+
+def _seed_pathway(
+    organisation: Organisation, person: Beneficiary, registered: date, index: int, rng
+) -> None:
+    ext = f"{organisation.slug}-{index}"
+    plan = [
+        (StepKind.ORIENTATION, "Orientation vers un accompagnement", StepStatus.DONE, 7),
+        (StepKind.CONTRACT, "Contrat d'engagement signé", StepStatus.DONE, 21),
+    ]
+    activity = rng.choice(
+        [
+            (StepKind.TRAINING, "Remise à niveau en français"),
+            (StepKind.IMMERSION, "Immersion en boulangerie"),
+            (StepKind.VOLUNTEERING, "Bénévolat à l'épicerie solidaire"),
+            (StepKind.EMPLOYMENT, "Contrat en chantier d'insertion"),
+        ]
+    )
+    elapsed = (datetime.now(PARIS).date() - registered).days
+    if elapsed > 60:
+        plan.append((activity[0], activity[1], StepStatus.IN_PROGRESS, 55))
+    else:
+        plan.append((activity[0], activity[1], StepStatus.PLANNED, elapsed + 14))
+    for number, (kind, title, status, offset) in enumerate(plan):
+        starts_on = registered + timedelta(days=offset)
+        if status is StepStatus.DONE and starts_on > datetime.now(PARIS).date():
+            status = StepStatus.IN_PROGRESS
+        db.session.add(
+            PathwayStep(
+                organisation=organisation,
+                beneficiary=person,
+                external_id=f"ETAPE-{ext}-{number}",
+                kind=kind,
+                title=title,
+                status=status,
+                starts_on=starts_on,
+                organisation_name=organisation.name,
+            )
+        )
+
+
+def _seed_slots(organisation: Organisation, territory: dict, counsellors) -> list[Slot]:
+    slots = []
+    for day in _next_working_days(5, territory["department"]):
+        for counsellor_index, counsellor in enumerate(counsellors):
+            for hour, minute in ((9, 0), (10, 0), (11, 0), (14, 0), (15, 30)):
+                mode = [SlotMode.IN_PERSON, SlotMode.PHONE, SlotMode.VIDEO][
+                    (hour + counsellor_index) % 3
+                ]
+                slot = Slot(
+                    organisation=organisation,
+                    external_id=f"CRENEAU-{day:%Y%m%d}-{counsellor.id}-{hour:02d}{minute:02d}",
+                    counsellor=counsellor,
+                    starts_at=_paris(day, hour, minute),
+                    duration_minutes=45,
+                    mode=mode,
+                    location=territory["place"] if mode is SlotMode.IN_PERSON else None,
+                    purpose=SlotPurpose.FOLLOW_UP if hour > 10 else SlotPurpose.ORIENTATION,
+                )
+                db.session.add(slot)
+                slots.append(slot)
+    db.session.flush()
+    return slots
+
+
+def _seed_offers(organisation: Organisation, territory: dict, rng: random.Random) -> None:
+    latitude, longitude = territory["centre"]
+    number = 0
+    for kind, offers in OFFERS.items():
+        for title, provider in offers:
+            for _copy in range(2):
+                number += 1
+                db.session.add(
+                    Offer(
+                        organisation=organisation,
+                        external_id=f"OFFRE-{territory['department']}-{number}",
+                        kind=kind,
+                        title=title,
+                        description=f"{title}, avec {provider}. Accompagnement par un tuteur.",
+                        provider_name=provider,
+                        postal_code=rng.choice(territory["postal_codes"]),
+                        city=territory["city"],
+                        latitude=round(latitude + rng.uniform(-0.25, 0.25), 5),
+                        longitude=round(longitude + rng.uniform(-0.35, 0.35), 5),
+                        hours_per_week=rng.choice([None, 20, 24, 35]),
+                        seats=rng.choice([None, 1, 2, 5]),
+                        starts_on=datetime.now(PARIS).date() + timedelta(days=rng.randint(5, 60)),
+                    )
+                )
+
+
+def _print_how_to_sign_in() -> None:
+    base = current_app.config["PORTAL_BASE_URL"]
+    click.echo("")
+    click.echo(f"Portal: {base}/")
+    click.echo("Sign in as a beneficiary: 'Se connecter', then one of these mobile numbers:")
+    for territory in TERRITORIES:
+        number = display_phone(f"+3361234{territory['phone_start'] + 2:04d}")
+        shared = display_phone(f"+3361234{territory['phone_start']:04d}")
+        click.echo(f"  {number}  ({territory['city']}); {shared} is shared by a couple")
+    click.echo("  The 6-digit code is printed in this terminal (console SMS backend).")
+    click.echo("Sign in as a counsellor at /conseiller/connexion:")
+    for territory in TERRITORIES:
+        email = territory["counsellors"][0][0]
+        click.echo(f"  {email}  password: {DEMO_PASSWORD}")

@@ -1,0 +1,24 @@
+"""Dates, times and numbers as people say them, in Europe/Paris and the chosen language."""
+
+from datetime import date, datetime
+
+from flask_babel import format_date, format_datetime
+
+from portal.beneficiaries.phones import display_phone
+
+
+def datetime_human(value: datetime | None) -> str:
+    """'mardi 3 mars 2026 à 10:30' in French; Babel's long form for the other languages."""
+    if value is None:
+        return ""
+    return format_datetime(value, "EEEE d MMMM y, HH:mm")
+
+
+def date_human(value: date | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "EEEE d MMMM y")
+
+
+def phone_display(value: str | None) -> str:
+    return display_phone(value) if value else ""

@@ -1,0 +1,1 @@
+"""The front door: the landing page, a signed-in beneficiary's home, the language switch."""

@@ -1,0 +1,50 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from portal.auth.forms import ConfirmForm
+from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
+from portal.extensions import db
+from portal.home import services
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    """The landing page, or the signed-in person's own home."""
+    if current_user.is_authenticated:
+        if current_user.portal_role in STAFF:
+            return redirect(url_for("counsellor.index"))
+        return redirect(url_for("home.beneficiary"))
+    return render_template("home/landing.html")
+
+
+@bp.route("/accueil")
+@roles_required(BENEFICIARY)
+def beneficiary():
+    """Hello by first name, the next appointment and where the pathway stands."""
+    return render_template(
+        "home/beneficiary.html",
+        appointment=services.next_appointment(current_user),
+        step=services.current_step(current_user),
+    )
+
+
+@bp.route("/langue", methods=["POST"])
+@public
+def language():
+    """Keeps the chosen language in the session, and on the person's account when signed in."""
+    form = ConfirmForm()
+    chosen = request.form.get("language", "")
+    if form.validate_on_submit() and chosen in current_app.config["LANGUAGES"]:
+        session["language"] = chosen
+        if current_user.is_authenticated and current_user.portal_role == BENEFICIARY:
+            current_user.language = chosen
+            db.session.commit()
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        target = url_for("home.index")
+    return redirect(target)

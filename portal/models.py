@@ -1,0 +1,30 @@
+"""Imports every feature's models, so that the metadata (and Alembic) sees them all."""
+
+from portal.appointments.models import Appointment, Slot
+from portal.auth.models import InvitationToken, SignInCode
+from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.events.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from portal.offers.models import Offer, OfferInterest
+from portal.organisations.models import ApiKey, Counsellor, Organisation
+from portal.pathway.models import PathwayStep
+from portal.sms.models import SmsMessage
+
+__all__ = [
+    "ApiKey",
+    "Appointment",
+    "Beneficiary",
+    "Counsellor",
+    "Event",
+    "FollowUp",
+    "InvitationToken",
+    "Offer",
+    "OfferInterest",
+    "Organisation",
+    "PathwayStep",
+    "SignInCode",
+    "Slot",
+    "SmsMessage",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

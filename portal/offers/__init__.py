@@ -1,0 +1,1 @@
+"""Immersion, training, volunteering and job offers near the person."""

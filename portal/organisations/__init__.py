@@ -1,0 +1,1 @@
+"""Organisations (a department, a PLIE, an association), their counsellors and API keys."""

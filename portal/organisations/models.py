@@ -1,0 +1,82 @@
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.extensions import db
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # INSEE department code ("67", "2A", "974"): chooses the public holidays.
+    department_code: Mapped[str | None] = mapped_column(String(3))
+    # Shown at the start of every SMS ("Dép. Bas-Rhin"); the name when empty.
+    sms_sender_name: Mapped[str | None] = mapped_column(String(40))
+    cancellation_limit_minutes: Mapped[int] = mapped_column(default=120)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    counsellors: Mapped[list["Counsellor"]] = relationship(back_populates="organisation")
+
+    __table_args__ = (
+        CheckConstraint("slug <> ''", name="slug_not_empty"),
+        CheckConstraint("cancellation_limit_minutes >= 0", name="cancellation_limit_positive"),
+    )
+
+    @property
+    def sender_name(self) -> str:
+        return self.sms_sender_name or self.name
+
+
+class CounsellorRole(enum.Enum):
+    COUNSELLOR = "counsellor"
+    ADMIN = "admin"
+
+
+class Counsellor(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # Stored lower-cased: the sign-in form and the API look it up that way.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[CounsellorRole] = mapped_column(
+        str_enum(CounsellorRole, "counsellor_role"), default=CounsellorRole.COUNSELLOR
+    )
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="counsellors")
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    # Flask-Login ids carry the kind of account, so a counsellor id never signs in a beneficiary.
+    def get_id(self) -> str:
+        return f"c:{self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    @property
+    def portal_role(self) -> str:
+        return self.role.value
+
+
+class ApiKey(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The key's public prefix finds the row; only a SHA-256 of the whole key is kept.
+    # Keys carry 256 bits of randomness, so a fast hash is as safe as a slow one here.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()

@@ -1,0 +1,1 @@
+"""The beneficiary's pathway: steps from every organisation, in one timeline."""

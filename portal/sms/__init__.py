@@ -1,0 +1,1 @@
+"""Every SMS goes through the outbox; backends send it (console or Twilio)."""

@@ -1,0 +1,142 @@
+"""Fixtures in the flaskr style: app, client, runner, plus the loopback fakes.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL names
+one; the schema is built by the Alembic migrations, as in production.
+"""
+
+import os
+import re
+import tempfile
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.extensions import db, limiter
+from tests.fake_twilio import FakeTwilio, ServerThread
+
+_sqlite_dir = tempfile.mkdtemp(prefix="portal-tests-")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir}/test.sqlite"
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def pytest_report_header(config):
+    return f"database: {DATABASE_URL}"
+
+
+@pytest.fixture(scope="session")
+def fake_twilio():
+    fake = FakeTwilio()
+    with ServerThread(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+def _test_config(fake_twilio: FakeTwilio) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+        "SERVER_NAME": None,
+        "PORTAL_BASE_URL": "https://portail.test",
+        # Tests can never send a real SMS: Twilio is the fake on 127.0.0.1.
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM": "+33757000000",
+        "TWILIO_API_BASE": fake_twilio.url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(fake_twilio):
+    """Builds the schema once per run with the migrations, from an empty database."""
+    if IS_POSTGRES:
+        engine = create_engine(DATABASE_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(_test_config(fake_twilio))
+    with app.app_context():
+        upgrade()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        db.engine.dispose()
+    return tables
+
+
+def _empty_tables(tables: list[str]) -> None:
+    if IS_POSTGRES:
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+        db.session.execute(text("DELETE FROM sqlite_sequence"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config():
+    """Per-test overrides: a test module redefines this fixture to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, fake_twilio, app_config):
+    app = create_app({**_test_config(fake_twilio), **app_config})
+    fake_twilio.reset()
+    with app.app_context():
+        _empty_tables(_schema)
+        limiter.reset()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_token_from(html: str) -> str:
+    match = _TOKEN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+class Browser:
+    """The test client plus the habit of posting forms with the page's CSRF token."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs):
+        response = self.client.get(url, **kwargs)
+        response.close()
+        return response
+
+    def submit(self, url: str, data: dict, page: str | None = None, **kwargs):
+        """GETs `page` (default: `url`), takes its CSRF token and POSTs `data` to `url`."""
+        html = self.get(page or url).get_data(as_text=True)
+        response = self.client.post(
+            url, data={**data, "csrf_token": csrf_token_from(html)}, **kwargs
+        )
+        response.close()  # as a WSGI server does: runs what the view left for after the response
+        return response
+
+
+@pytest.fixture
+def browser(client):
+    return Browser(client)

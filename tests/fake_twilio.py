@@ -1,0 +1,138 @@
+"""A Twilio-compatible server on 127.0.0.1 for the real `twilio` client to talk to.
+
+It answers `POST /2010-04-01/Accounts/<sid>/Messages.json` as Twilio does (201 and a
+message resource), keeps what it received, and can be told to fail.
+"""
+
+import base64
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class ReceivedMessage:
+    sid: str
+    account_sid: str
+    to: str
+    body: str
+    sender: str | None
+    messaging_service_sid: str | None
+    status_callback: str | None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "fake-auth-token"
+    messages: list[ReceivedMessage] = field(default_factory=list)
+    # Each entry is consumed by one request: (http status, twilio error code).
+    failures: list[tuple[int, int]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.failures.clear()
+
+    def fail_next(self, times: int, status: int = 503, code: int = 20500) -> None:
+        with self._lock:
+            self.failures.extend([(status, code)] * times)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        with self._lock:
+            return list(self.messages)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self._answer(request)
+        return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        parts = request.path.strip("/").split("/")
+        if (
+            request.method != "POST"
+            or len(parts) != 4
+            or parts[:2] != ["2010-04-01", "Accounts"]
+            or parts[3] != "Messages.json"
+        ):
+            return self._error(404, 20404, "The requested resource was not found")
+        auth = request.headers.get("Authorization", "")
+        expected = (
+            "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        )
+        if auth != expected or parts[2] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        form = request.form
+        if not form.get("To") or not form.get("Body"):
+            return self._error(400, 21604, "A 'To' phone number and a 'Body' are required.")
+        if not (form.get("From") or form.get("MessagingServiceSid")):
+            return self._error(400, 21603, "A 'From' phone number is required.")
+        with self._lock:
+            if self.failures:
+                status, code = self.failures.pop(0)
+                return self._error(status, code, "Simulated failure")
+            sid = f"SM{next(self._ids):032x}"
+            self.messages.append(
+                ReceivedMessage(
+                    sid=sid,
+                    account_sid=parts[2],
+                    to=form["To"],
+                    body=form["Body"],
+                    sender=form.get("From"),
+                    messaging_service_sid=form.get("MessagingServiceSid"),
+                    status_callback=form.get("StatusCallback"),
+                )
+            )
+        body = form["Body"]
+        gsm = all(ord(c) < 128 for c in body)
+        per_segment = (160 if len(body) <= 160 else 153) if gsm else (70 if len(body) <= 70 else 67)
+        resource = {
+            "sid": sid,
+            "account_sid": parts[2],
+            "to": form["To"],
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": body,
+            "status": "queued",
+            "num_segments": str(-(-len(body) // per_segment)),
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "uri": f"/2010-04-01/Accounts/{parts[2]}/Messages/{sid}.json",
+        }
+        return Response(json.dumps(resource), status=201, content_type="application/json")
+
+    @staticmethod
+    def _error(status: int, code: int, message: str) -> Response:
+        payload = {"code": code, "message": message, "status": status, "more_info": ""}
+        return Response(json.dumps(payload), status=status, content_type="application/json")
+
+
+class ServerThread:
+    """Serves a WSGI app on 127.0.0.1 on a free port, in a thread."""
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ServerThread":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
