@@ -31,6 +31,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(ROOT, "translations")
     if overrides:
         app.config.update(overrides)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https:")
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     if app.config["PROXY_COUNT"]:
@@ -98,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        app.logger.warning("CSRF refused on %s: %s", request.path, error.description)
         message = _("La page a expiré. Revenez en arrière, rechargez la page et recommencez.")
         return render_template("errors.html", code=400, message=message), 400
 
@@ -122,7 +126,7 @@ def _register_error_pages(app: Flask) -> None:
             404: _("Cette page n'existe pas ou plus."),
             405: _("Cette action n'est pas possible ici."),
             410: _("Ce lien ne marche plus."),
-            413: _("Ce que vous avez envoyé est trop gros."),
+            413: _("Votre envoi est trop volumineux."),
         }
         message = messages.get(error.code, _("Votre demande n'a pas pu être traitée."))
         return render_template("errors.html", code=error.code, message=message), error.code

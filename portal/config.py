@@ -17,13 +17,13 @@ class Config:
             "DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "portal.sqlite")
         )
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-        # The laptop default serves plain http; everywhere else the cookie must be Secure.
-        self.SESSION_COOKIE_SECURE = _flag(
-            "SESSION_COOKIE_SECURE", "1" if self.PORTAL_BASE_URL.startswith("https") else "0"
+        # None: decided in create_app from the final PORTAL_BASE_URL (Secure unless the
+        # laptop's plain http default).
+        self.SESSION_COOKIE_SECURE = (
+            _flag("SESSION_COOKIE_SECURE") if "SESSION_COOKIE_SECURE" in env else None
         )
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12

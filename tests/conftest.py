@@ -7,8 +7,10 @@ one; the schema is built by the Alembic migrations, as in production.
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -83,9 +85,26 @@ def app_config():
     return {}
 
 
+class ThreadedClient(FlaskClient):
+    """Runs each request in its own thread, hence in its own app context.
+
+    The test holds an app context for its database work; a request made in that same
+    context would share its `g` (Flask-Login's user, Flask-WTF's token) with the test
+    and with the requests before it, which no real request ever does.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # what the test wrote is visible to the request, no lock held
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            response = pool.submit(super().open, *args, **kwargs).result()
+        db.session.expire_all()  # and what the request wrote is read afresh by the test
+        return response
+
+
 @pytest.fixture
 def app(_schema, fake_twilio, app_config):
     app = create_app({**_test_config(fake_twilio), **app_config})
+    app.test_client_class = ThreadedClient
     fake_twilio.reset()
     with app.app_context():
         _empty_tables(_schema)
@@ -140,3 +159,21 @@ class Browser:
 @pytest.fixture
 def browser(client):
     return Browser(client)
+
+
+@pytest.fixture
+def sign_in(app):
+    """A client already signed in as `user`, as Flask-Login would have left the session."""
+    from flask_login.utils import _create_identifier
+
+    def signed_in(user):
+        client = app.test_client()
+        with app.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+            session["_id"] = identifier
+        return client
+
+    return signed_in

@@ -14,6 +14,24 @@ from dataclasses import dataclass, field
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+# GSM 03.38: the basic set costs one septet a character, the extension set two.
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = "^{}\\[~]|€\f"
+
+
+def count_segments(body: str) -> int:
+    """As the carrier counts: 160/153 septets in GSM-7, 70/67 UTF-16 units otherwise."""
+    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in body):
+        length = sum(2 if c in GSM_EXTENSION else 1 for c in body)
+        single, multi = 160, 153
+    else:
+        length = len(body.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    return 1 if length <= single else -(-length // multi)
+
 
 @dataclass
 class ReceivedMessage:
@@ -97,8 +115,6 @@ class FakeTwilio:
                 )
             )
         body = form["Body"]
-        gsm = all(ord(c) < 128 for c in body)
-        per_segment = (160 if len(body) <= 160 else 153) if gsm else (70 if len(body) <= 70 else 67)
         resource = {
             "sid": sid,
             "account_sid": parts[2],
@@ -107,7 +123,7 @@ class FakeTwilio:
             "messaging_service_sid": form.get("MessagingServiceSid"),
             "body": body,
             "status": "queued",
-            "num_segments": str(-(-len(body) // per_segment)),
+            "num_segments": str(count_segments(body)),
             "direction": "outbound-api",
             "error_code": None,
             "error_message": None,

@@ -6,6 +6,10 @@ from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationEr
 from portal.beneficiaries.phones import InvalidPhone, normalise_mobile
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class PhoneForm(FlaskForm):
     phone = StringField(
         _l("Votre numéro de portable"),
@@ -62,6 +66,7 @@ class ConfirmForm(FlaskForm):
 class CounsellorSignInForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
+        filters=[_strip],
         validators=[
             DataRequired(_l("Écrivez votre adresse e-mail.")),
             Length(max=254, message=_l("Cette adresse est trop longue.")),

@@ -197,5 +197,5 @@ def sign_out():
     session.clear()
     if language:
         session["language"] = language
-    flash(_("Vous êtes déconnecté."), "info")
+    flash(_("Vous avez quitté votre espace."), "info")
     return redirect(url_for("auth.counsellor_sign_in" if was_staff else "home.index"))

@@ -1,0 +1,97 @@
+"""French by default, English and Arabic (right to left) too; SMS in the person's language."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from portal.auth import services
+from portal.extensions import db
+from tests.factories import make_beneficiary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lang_and_dir(html: str) -> tuple[str, str]:
+    match = re.search(r'<html lang="(\w+)" dir="(\w+)">', html)
+    return match.group(1), match.group(2)
+
+
+def test_french_is_the_default(client):
+    html = client.get("/").get_data(as_text=True)
+    assert _lang_and_dir(html) == ("fr", "ltr")
+    assert "Se connecter" in html
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("ar,fr;q=0.5", "ar"), ("en-GB", "en"), ("de", "fr")]
+)
+def test_the_browser_language_is_followed_when_we_ship_it(client, header, expected):
+    html = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert _lang_and_dir(html)[0] == expected
+
+
+def test_the_language_switch_keeps_the_page_and_mirrors_arabic(browser):
+    response = browser.submit("/langue", {"language": "ar", "next": "/connexion"})
+    assert response.headers["Location"] == "/connexion"
+    html = browser.get("/connexion").get_data(as_text=True)
+    assert _lang_and_dir(html) == ("ar", "rtl")
+    assert "Se connecter" not in html  # translated, not left in French
+
+
+def test_an_unknown_language_or_an_offsite_next_is_ignored(browser):
+    response = browser.submit("/langue", {"language": "xx", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+    assert _lang_and_dir(browser.get("/").get_data(as_text=True)) == ("fr", "ltr")
+
+
+def test_a_signed_in_persons_choice_is_saved_on_their_account(sign_in, app):
+    person = make_beneficiary(language="fr")
+    client = sign_in(person)
+    from tests.conftest import Browser
+
+    Browser(client).submit("/langue", {"language": "ar", "next": "/accueil"}, page="/accueil")
+    db.session.refresh(person)
+    assert person.language == "ar"
+
+
+def test_the_sign_in_sms_is_in_the_persons_language(app, fake_twilio):
+    make_beneficiary(phone="+33612345678", language="ar")
+    message = services.request_sign_in_code("+33612345678")
+    db.session.commit()
+    assert message.language == "ar"
+    assert re.search(r"[\u0600-\u06FF]", message.body), message.body
+    assert re.search(r"\d{6}", message.body)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_every_message_is_translated(language):
+    catalog = read_po((ROOT / f"translations/{language}/LC_MESSAGES/messages.po").open("rb"))
+    missing = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert missing == [] and fuzzy == []
+
+
+def test_the_catalogs_hold_every_string_of_the_code(tmp_path):
+    """A string added to a template or view without `pybabel update` is caught here."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            "--no-location",
+            "--omit-header",
+            "."],
+        cwd=ROOT,
+        check=True,
+    )
+    extracted = {m.id for m in read_po(pot.open("rb")) if m.id}
+    catalog = {m.id for m in read_po((ROOT / "translations/fr/LC_MESSAGES/messages.po").open("rb"))}
+    assert extracted - catalog == set()
