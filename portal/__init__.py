@@ -89,6 +89,7 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.counsellor.views import bp as counsellor_bp
     from portal.home.views import bp as home_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -105,8 +107,28 @@ def _register_error_pages(app: Flask) -> None:
         message = _("La page a expiré. Revenez en arrière, rechargez la page et recommencez.")
         return render_template("errors.html", code=400, message=message), 400
 
+    def is_api() -> bool:
+        return request.path.startswith("/api/")
+
+    def api_problem(error: HTTPException, detail: str | None = None):
+        from portal.api.problems import ApiProblem, problem_response
+
+        db.session.rollback()
+        headers = {}
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 429:
+            headers["Retry-After"] = str(_retry_after())
+        return problem_response(
+            ApiProblem(error.code, detail or error.description, headers=headers)
+        )
+
     @app.errorhandler(429)
     def too_many(error: HTTPException):
+        if is_api():
+            return api_problem(
+                error, "Too many requests for this key; wait for Retry-After seconds."
+            )
         if request.endpoint == "auth.phone":
             # Keep what was typed: the same form, with the reason above it.
             from portal.auth.forms import PhoneForm
@@ -121,6 +143,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if is_api():
+            return api_problem(error)
         messages = {
             403: _("Cette page n'est pas pour votre compte."),
             404: _("Cette page n'existe pas ou plus."),
@@ -137,8 +161,23 @@ def _register_error_pages(app: Flask) -> None:
             return http_error(error)
         app.logger.exception("unexpected error on %s", request.path)
         db.session.rollback()
+        if is_api():
+            from werkzeug.exceptions import InternalServerError
+
+            return api_problem(InternalServerError(), "An unexpected error; it has been logged.")
         message = _("Un problème technique est survenu. Réessayez dans un moment.")
         return render_template("errors.html", code=500, message=message), 500
+
+
+def _retry_after() -> int:
+    """Seconds until the limit that refused this request lets a new one through."""
+    import math
+    import time
+
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def _register_commands(app: Flask) -> None:

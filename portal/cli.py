@@ -85,7 +85,8 @@ def create_counsellor(slug: str, email: str, name: str, password: str, admin: bo
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
 def worker(once: bool, interval: float) -> None:
-    """Send due SMS (and, later, webhooks) until stopped."""
+    """Send due SMS and webhooks until stopped."""
+    from portal.events.webhooks import deliver_due
     from portal.sms.services import send_due
 
     stopping = False
@@ -97,14 +98,17 @@ def worker(once: bool, interval: float) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while True:
-        try:
-            sent = send_due()
-        except Exception:  # a database hiccup must not kill the worker; the rows stay due
-            logger.exception("worker pass failed")
-            db.session.rollback()
-            sent = 0
-        if sent:
-            logger.info("worker: %d SMS handled", sent)
+        sent = 0
+        for name, task in (("SMS", send_due), ("webhook deliveries", deliver_due)):
+            try:
+                done = task()
+            except Exception:  # a database hiccup must not kill the worker; rows stay due
+                logger.exception("worker pass over %s failed", name)
+                db.session.rollback()
+                continue
+            if done:
+                logger.info("worker: %d %s handled", done, name)
+            sent += done
         if once or stopping:
             break
         if not sent:

@@ -47,6 +47,8 @@ class Config:
         )
         self.SIGN_IN_CODE_LIMITS_PER_IP = env.get("SIGN_IN_CODE_LIMITS_PER_IP", "30 per hour")
         self.PASSWORD_LIMITS = env.get("PASSWORD_LIMITS", "10 per 15 minutes")
+        self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute")
+        self.WEBHOOK_TIMEOUT_SECONDS = float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0") or 0)
 

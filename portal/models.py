@@ -3,7 +3,13 @@
 from portal.appointments.models import Appointment, Slot
 from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.events.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from portal.events.models import (
+    Event,
+    EventRecipient,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from portal.offers.models import Offer, OfferInterest
 from portal.organisations.models import ApiKey, Counsellor, Organisation
 from portal.pathway.models import PathwayStep
@@ -15,6 +21,7 @@ __all__ = [
     "Beneficiary",
     "Counsellor",
     "Event",
+    "EventRecipient",
     "FollowUp",
     "InvitationToken",
     "Offer",

@@ -28,6 +28,21 @@ class Event(db.Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
 
+class EventRecipient(db.Model):
+    """An organisation that followed the person when the event happened, under its own id.
+
+    Fixed at write time, so the feed an organisation reads never changes afterwards.
+    """
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String(64))
+
+    event: Mapped[Event] = relationship()
+
+
 class WebhookEndpoint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
@@ -52,7 +67,9 @@ class WebhookDelivery(db.Model):
     endpoint_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True
     )
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(BigId, ForeignKey("event.id", ondelete="CASCADE"))
+    # Copied from the event: deliveries about one person go out in event order.
+    beneficiary_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[DeliveryStatus] = mapped_column(
         str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
     )

@@ -1,8 +1,8 @@
 """initial schema: the whole data model
 
-Revision ID: ab1b22811a1e
+Revision ID: c73875ed0648
 Revises: 
-Create Date: 2026-11-23 10:43:14.834446
+Create Date: 2026-11-23 10:53:17.480982
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import portal.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = 'ab1b22811a1e'
+revision = 'c73875ed0648'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -203,6 +203,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint')),
     sa.UniqueConstraint('organisation_id', name=op.f('uq_webhook_endpoint_organisation_id'))
     )
+    op.create_table('event_recipient',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_recipient_event_id_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_event_recipient_organisation_id_organisation')),
+    sa.PrimaryKeyConstraint('organisation_id', 'event_id', name=op.f('pk_event_recipient'))
+    )
     op.create_table('offer_interest',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('offer_id', sa.Integer(), nullable=False),
@@ -248,6 +256,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('endpoint_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('beneficiary_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('pending', 'delivering', 'delivered', 'failed', name='delivery_status', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', portal.db_types.UTCDateTime(timezone=True), nullable=False),
@@ -260,6 +269,7 @@ def upgrade():
     sa.UniqueConstraint('endpoint_id', 'event_id', name=op.f('uq_webhook_delivery_endpoint_id_event_id'))
     )
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_beneficiary_id'), ['beneficiary_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_endpoint_id'), ['endpoint_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_delivery_next_attempt_at'), ['next_attempt_at'], unique=False)
 
@@ -386,6 +396,7 @@ def downgrade():
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_next_attempt_at'))
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_endpoint_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_beneficiary_id'))
 
     op.drop_table('webhook_delivery')
     with op.batch_alter_table('slot', schema=None) as batch_op:
@@ -398,6 +409,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_offer_interest_beneficiary_id'))
 
     op.drop_table('offer_interest')
+    op.drop_table('event_recipient')
     op.drop_table('webhook_endpoint')
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.drop_index('ix_offer_latitude_longitude')

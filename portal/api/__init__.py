@@ -1,0 +1,1 @@
+"""/api/v1: the back-office sync API. Thin: it validates, calls the services, answers."""

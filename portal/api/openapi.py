@@ -1,0 +1,100 @@
+"""The OpenAPI 3.1 document, generated from the routes and the pydantic models."""
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from portal.api import schemas
+from portal.api.views import OPERATIONS
+
+REF = "#/components/schemas/{model}"
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+    for converter, name in _CONVERTER.findall(rule):
+        schema = (
+            {"type": "integer", "minimum": 1}
+            if converter == "int"
+            else {"type": "string", "pattern": schemas.EXTERNAL_ID}
+        )
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _CONVERTER.sub(r"{\2}", rule), parameters
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    models = {schemas.Problem}
+    for op in OPERATIONS:
+        if op["body"] is not None:
+            models.add(op["body"])
+        models.update(model for model in op["responses"].values() if model is not None)
+    keyed = [(model, "validation" if _is_input(model) else "serialization") for model in models]
+    refs, definitions = models_json_schema(keyed, ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+    for op in OPERATIONS:
+        path, parameters = _path("/api/v1" + op["rule"])
+        parameters += [{"in": "query", **q} for q in op["query"]]
+        responses: dict[str, Any] = {}
+        for status, model in sorted(op["responses"].items()):
+            if model is None:
+                description = "No content" if status in (202, 204) else "Problem"
+                responses[str(status)] = (
+                    {"description": description}
+                    if status < 400
+                    else {"description": description, "content": problem}
+                )
+            else:
+                mode = "serialization"
+                responses[str(status)] = {
+                    "description": "OK" if status == 200 else "Created",
+                    "content": {"application/json": {"schema": refs[(model, mode)]}},
+                }
+        # Every operation may also answer these.
+        for status, description in (
+            (400, "Malformed JSON"),
+            (401, "Missing or invalid key"),
+            (413, "Body over 1 MiB"),
+            (429, "Rate limit exceeded; see Retry-After"),
+        ):
+            if op["operation_id"] != "openapi":
+                responses.setdefault(str(status), {"description": description, "content": problem})
+        operation: dict[str, Any] = {
+            "operationId": op["operation_id"],
+            "summary": op["summary"],
+            "responses": responses,
+        }
+        if op["description"]:
+            operation["description"] = op["description"]
+        if parameters:
+            operation["parameters"] = parameters
+        if op["body"] is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op["body"], "validation")]}},
+            }
+            operation["responses"].setdefault("422", {"description": "Problem", "content": problem})
+        paths.setdefault(path, {})[op["method"]] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Portail SPI back-office sync API",
+            "version": "1",
+            "description": "Between the portal and the department's case-management software.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": definitions.get("$defs", {}),
+        },
+        "paths": paths,
+    }
+
+
+def _is_input(model) -> bool:
+    return issubclass(model, schemas.Strict)
