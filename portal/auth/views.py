@@ -1,11 +1,11 @@
 """Sign-in and sign-out pages."""
 
 import logging
+import threading
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    after_this_request,
     current_app,
     flash,
     redirect,
@@ -59,21 +59,24 @@ def _start_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
-def _send_after_response(message_id: int) -> None:
-    """Tries the SMS once the page has gone, so a known number answers as fast as an unknown."""
+def _send_in_background(message_id: int) -> None:
+    """Tries the SMS beside the request, so a known number answers as fast as an unknown one.
+
+    The message is already committed to the outbox: if this try fails or the process
+    dies, the worker sends it.
+    """
     app = current_app._get_current_object()
 
-    @after_this_request
-    def attach(response):
-        def send():
-            with app.app_context():
-                try:
-                    send_now(message_id)
-                except Exception:  # the worker will try again; the code is in the outbox
-                    logger.exception("immediate send of SMS %s failed", message_id)
+    def send():
+        with app.app_context():
+            try:
+                send_now(message_id)
+            except Exception:
+                logger.exception("immediate send of SMS %s failed", message_id)
+            finally:
+                db.session.remove()
 
-        response.call_on_close(send)
-        return response
+    threading.Thread(target=send, name=f"sms-{message_id}", daemon=True).start()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -93,7 +96,7 @@ def phone():
         message = services.request_sign_in_code(form.normalised_phone)
         db.session.commit()
         if message is not None:
-            _send_after_response(message.id)
+            _send_in_background(message.id)
         session["sign_in_phone"] = form.normalised_phone
         session.pop("sign_in_choices", None)
         return redirect(url_for("auth.code", next=request.args.get("next") or None))
@@ -145,6 +148,9 @@ def choose():
 
 
 def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
+    # A language chosen on the way in is the person's choice: keep it on their account.
+    if session.get("language") in current_app.config["LANGUAGES"]:
+        beneficiary.language = session["language"]
     services.mark_signed_in(beneficiary)
     db.session.commit()
     _start_session(beneficiary)
