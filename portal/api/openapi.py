@@ -17,7 +17,7 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     parameters = []
     for converter, name in _CONVERTER.findall(rule):
         schema = (
-            {"type": "integer", "minimum": 1}
+            {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
             if converter == "int"
             else {"type": "string", "pattern": schemas.EXTERNAL_ID}
         )

@@ -119,7 +119,7 @@ class ProblemItem(BaseModel):
 class BatchResult(BaseModel):
     external_id: str | None
     status: Literal[200, 201, 422]
-    errors: list[ProblemItem] | None = None
+    errors: list[ProblemItem] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class BatchOut(BaseModel):

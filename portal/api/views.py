@@ -32,6 +32,7 @@ csrf.exempt(bp)
 # What the OpenAPI document is generated from: one entry per operation, filled below.
 OPERATIONS: list[dict[str, Any]] = []
 PUBLIC_ENDPOINTS = {"api.openapi"}
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def operation(
@@ -115,9 +116,9 @@ def api_problem(problem: ApiProblem) -> Response:
     return problem_response(problem)
 
 
-def _json(model: type[BaseModel], payload: Any, status: int = 200, **dump: Any) -> Response:
+def _json(model: type[BaseModel], payload: Any, status: int = 200) -> Response:
     # Validating what we answer against the documented model catches a drift at once.
-    body = model.model_validate(payload).model_dump(mode="json", **dump)
+    body = model.model_validate(payload).model_dump(mode="json")
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
@@ -282,7 +283,7 @@ def batch_beneficiaries():
         )
         results.append({"external_id": data.external_id, "status": 201 if result.created else 200})
     db.session.commit()
-    return _json(schemas.BatchOut, {"results": results}, exclude_none=True)
+    return _json(schemas.BatchOut, {"results": results})
 
 
 def _validate_item(item: dict) -> schemas.BatchItem:
@@ -518,6 +519,8 @@ def list_appointments():
 )
 def set_appointment_status(appointment_id: int):
     """An impossible transition (attended before the start, anything after cancelled) is a 409."""
+    if appointment_id > MAX_ROW_ID:
+        raise ApiProblem(404, "No appointment with this id.")
     appointment = db.session.scalars(
         select(Appointment)
         .join(Slot)

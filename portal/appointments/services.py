@@ -307,4 +307,4 @@ def list_for_organisation(
         query = query.where(Slot.starts_at >= starts_from)
     if starts_to is not None:
         query = query.where(Slot.starts_at < starts_to)
-    return list(db.session.execute(query).tuples())
+    return [(row[0], row[1]) for row in db.session.execute(query)]
