@@ -27,6 +27,20 @@ def pytest_report_header(config):
     return f"database: {DATABASE_URL}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Concurrency guarantees need real concurrent transactions: they run on PostgreSQL only.
+
+    They are deselected (not skipped) on SQLite; scripts/test runs the suite on both.
+    """
+    if IS_POSTGRES:
+        return
+    kept = [item for item in items if "postgres_only" not in item.keywords]
+    deselected = [item for item in items if "postgres_only" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def fake_twilio():
     fake = FakeTwilio()

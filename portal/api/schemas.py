@@ -5,7 +5,7 @@ in JSON: "12" is not an integer, "yes" is not a boolean; unknown fields are refu
 """
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -108,7 +108,8 @@ class BatchItem(BeneficiaryFields):
 
 
 class BatchIn(Strict):
-    items: Annotated[list[dict], Field(max_length=1000)]
+    # Items are validated one by one, so that one bad item does not stop the others.
+    items: Annotated[list[Any], Field(max_length=1000)]
 
 
 class ProblemItem(BaseModel):

@@ -210,7 +210,7 @@ def put_beneficiary(external_id: str):
     db.session.commit()
     return _json(
         schemas.BeneficiaryOut,
-        beneficiary_payload(result.follow_up),
+        beneficiary_payload(beneficiaries.follow_up_for(g.organisation, external_id)),
         201 if result.created else 200,
     )
 
@@ -268,27 +268,30 @@ def invite_beneficiary(external_id: str):
 def batch_beneficiaries():
     """Each item is validated and saved on its own: one bad item does not stop the others."""
     batch = _body(schemas.BatchIn)
-    results = []
+    results: list[dict[str, Any]] = []
+    valid: list[tuple[str, dict[str, Any]]] = []
     for item in batch.items:
-        external_id = item.get("external_id") if isinstance(item.get("external_id"), str) else None
         try:
-            data = _validate_item(item)
+            # The item came from JSON: validate it as JSON, as strictly as a single PUT.
+            data = schemas.BatchItem.model_validate_json(json.dumps(item))
         except ValidationError as error:
+            external_id = item.get("external_id") if isinstance(item, dict) else None
             results.append(
-                {"external_id": external_id, "status": 422, "errors": validation_errors(error)}
+                {
+                    "external_id": external_id if isinstance(external_id, str) else None,
+                    "status": 422,
+                    "errors": validation_errors(error),
+                }
             )
             continue
-        result = beneficiaries.upsert_beneficiary(
-            g.organisation, data.external_id, _beneficiary_fields(data)
-        )
-        results.append({"external_id": data.external_id, "status": 201 if result.created else 200})
+        results.append({"external_id": data.external_id})
+        valid.append((data.external_id, _beneficiary_fields(data)))
+    saved = iter(beneficiaries.upsert_beneficiaries(g.organisation, valid))
+    for result in results:
+        if "status" not in result:
+            result["status"] = 201 if next(saved).created else 200
     db.session.commit()
     return _json(schemas.BatchOut, {"results": results})
-
-
-def _validate_item(item: dict) -> schemas.BatchItem:
-    # The item came from JSON already: validate it as JSON would be, strictly.
-    return schemas.BatchItem.model_validate_json(json.dumps(item))
 
 
 # -- Pathway steps -------------------------------------------------------------------------

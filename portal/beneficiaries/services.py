@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
@@ -40,7 +41,7 @@ PERSONAL_FIELDS = (
 
 @dataclass(frozen=True)
 class Upserted:
-    follow_up: FollowUp
+    external_id: str
     created: bool  # a new id for this organisation
     changed: bool
 
@@ -64,22 +65,6 @@ def follow_up_external_id(organisation: Organisation, beneficiary_id: int | None
     ).first()
 
 
-def _matching_person(caf_number: str | None, france_travail_id: str | None, birth_date: date):
-    conditions = []
-    if caf_number:
-        conditions.append(Beneficiary.caf_number == caf_number)
-    if france_travail_id:
-        conditions.append(Beneficiary.france_travail_id == france_travail_id)
-    if not conditions:
-        return None
-    return db.session.scalars(
-        select(Beneficiary)
-        .where(Beneficiary.birth_date == birth_date, or_(*conditions))
-        .order_by(Beneficiary.id)
-        .limit(1)
-    ).first()
-
-
 def upsert_beneficiary(
     organisation: Organisation, external_id: str, fields: dict[str, Any]
 ) -> Upserted:
@@ -87,42 +72,169 @@ def upsert_beneficiary(
 
     `fields` holds the personal fields plus `referent` (a dict or None), already validated.
     """
-    personal = {name: fields[name] for name in PERSONAL_FIELDS}
-    personal["role"] = HouseholdRole(personal["role"])
-    referent = fields.get("referent") or {}
-    follow_up = follow_up_for(organisation, external_id)
-    created = follow_up is None
-    if created:
-        person = _matching_person(
-            personal["caf_number"], personal["france_travail_id"], personal["birth_date"]
-        )
-        if person is None:
-            person = Beneficiary(**personal)
-            db.session.add(person)
-        elif db.session.scalars(
-            select(FollowUp).where(
-                FollowUp.organisation_id == organisation.id, FollowUp.beneficiary_id == person.id
+    return upsert_beneficiaries(organisation, [(external_id, fields)])[0]
+
+
+def upsert_beneficiaries(
+    organisation: Organisation, items: list[tuple[str, dict[str, Any]]]
+) -> list[Upserted]:
+    """The same for many people at once, in a handful of queries whatever their number.
+
+    Items are applied in order: a later item with the same external_id replaces an
+    earlier one, and two new items with the same CAF (or France Travail) number and
+    birth date are one person.
+    """
+    external_ids = {external_id for external_id, _fields in items}
+    known = {
+        follow_up.external_id: follow_up
+        for follow_up in db.session.scalars(
+            select(FollowUp)
+            .options(selectinload(FollowUp.beneficiary))
+            .where(
+                FollowUp.organisation_id == organisation.id,
+                FollowUp.external_id.in_(external_ids),
             )
-        ).first():
-            # The organisation already follows this person under another id: a second
-            # file for the same person would split their pathway, so keep one person.
-            person = Beneficiary(**personal)
-            db.session.add(person)
-        follow_up = FollowUp(organisation=organisation, beneficiary=person, external_id=external_id)
-        db.session.add(follow_up)
-    person = follow_up.beneficiary
-    changed = created
-    for name, value in personal.items():
-        if getattr(person, name) != value:
-            setattr(person, name, value)
-            changed = True
-    for name in ("name", "email", "phone"):
-        value = referent.get(name)
-        if getattr(follow_up, f"referent_{name}") != value:
-            setattr(follow_up, f"referent_{name}", value)
-            changed = True
+        )
+    }
+    matcher = _PersonMatcher(organisation, [fields for eid, fields in items if eid not in known])
+    new_people: list[_NewPerson] = []
+    new_links: list[_NewFollowUp] = []
+    results = []
+    for external_id, fields in items:
+        personal = {name: fields[name] for name in PERSONAL_FIELDS}
+        personal["role"] = HouseholdRole(personal["role"])
+        follow_up = known.get(external_id)
+        created = follow_up is None
+        if created:
+            person = matcher.find(personal)
+            if person is None:
+                person = _NewPerson(personal)
+                new_people.append(person)
+                matcher.remember(person)
+            follow_up = _NewFollowUp(external_id, person)
+            new_links.append(follow_up)
+            matcher.followed.add(id(person))
+            known[external_id] = follow_up
+        person = follow_up.beneficiary
+        changed = created
+        for name, value in personal.items():
+            if getattr(person, name) != value:
+                setattr(person, name, value)
+                changed = True
+        referent = fields.get("referent") or {}
+        for name in ("name", "email", "phone"):
+            value = referent.get(name)
+            if getattr(follow_up, f"referent_{name}") != value:
+                setattr(follow_up, f"referent_{name}", value)
+                changed = True
+        results.append(Upserted(external_id=external_id, created=created, changed=changed))
     db.session.flush()
-    return Upserted(follow_up=follow_up, created=created, changed=changed)
+    _insert_new(organisation, new_people, new_links)
+    return results
+
+
+class _NewPerson:
+    """A person to insert, standing in for a Beneficiary until the bulk insert gives an id.
+
+    The unit of work costs about 0.15 ms an object; one INSERT … RETURNING for the whole
+    batch is what makes 1000 people a call cheap.
+    """
+
+    def __init__(self, personal: dict[str, Any]) -> None:
+        self.id: int | None = None
+        for name, value in personal.items():
+            setattr(self, name, value)
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in PERSONAL_FIELDS}
+
+
+class _NewFollowUp:
+    def __init__(self, external_id: str, beneficiary: "Beneficiary | _NewPerson") -> None:
+        self.external_id = external_id
+        self.beneficiary = beneficiary
+        self.referent_name = self.referent_email = self.referent_phone = None
+
+
+def _insert_new(
+    organisation: Organisation, people: list[_NewPerson], links: list[_NewFollowUp]
+) -> None:
+    if people:
+        ids = db.session.scalars(
+            insert(Beneficiary).returning(Beneficiary.id, sort_by_parameter_order=True),
+            [person.row() for person in people],
+        ).all()
+        for person, person_id in zip(people, ids, strict=True):
+            person.id = person_id
+    if links:
+        db.session.execute(
+            insert(FollowUp),
+            [
+                {
+                    "organisation_id": organisation.id,
+                    "beneficiary_id": link.beneficiary.id,
+                    "external_id": link.external_id,
+                    "referent_name": link.referent_name,
+                    "referent_email": link.referent_email,
+                    "referent_phone": link.referent_phone,
+                }
+                for link in links
+            ],
+        )
+        for link in links:
+            if isinstance(link.beneficiary, Beneficiary):  # an existing person, newly followed
+                db.session.expire(link.beneficiary, ["follow_ups"])
+
+
+class _PersonMatcher:
+    """Finds the person a new external_id is about: same CAF number and birth date, or same
+    France Travail id and birth date, among stored people and those of the same batch."""
+
+    def __init__(self, organisation: Organisation, new_items: list[dict[str, Any]]) -> None:
+        cafs = {f["caf_number"] for f in new_items if f.get("caf_number")}
+        travail_ids = {f["france_travail_id"] for f in new_items if f.get("france_travail_id")}
+        self.by_caf: dict[tuple[str, date], Beneficiary] = {}
+        self.by_travail_id: dict[tuple[str, date], Beneficiary] = {}
+        # id() of the people this organisation follows: it does not follow one person twice.
+        self.followed: set[int] = set()
+        if not cafs and not travail_ids:
+            return
+        conditions = []
+        if cafs:
+            conditions.append(Beneficiary.caf_number.in_(cafs))
+        if travail_ids:
+            conditions.append(Beneficiary.france_travail_id.in_(travail_ids))
+        candidates = db.session.scalars(
+            select(Beneficiary).where(or_(*conditions)).order_by(Beneficiary.id.desc())
+        ).all()
+        for person in candidates:  # oldest last, so the oldest match wins
+            self.remember(person)
+        followed_ids = set(
+            db.session.scalars(
+                select(FollowUp.beneficiary_id).where(
+                    FollowUp.organisation_id == organisation.id,
+                    FollowUp.beneficiary_id.in_([p.id for p in candidates]),
+                )
+            )
+        )
+        self.followed = {id(p) for p in candidates if p.id in followed_ids}
+
+    def remember(self, person: Beneficiary) -> None:
+        if person.caf_number:
+            self.by_caf[(person.caf_number, person.birth_date)] = person
+        if person.france_travail_id:
+            self.by_travail_id[(person.france_travail_id, person.birth_date)] = person
+
+    def find(self, personal: dict[str, Any]) -> Beneficiary | None:
+        birth_date = personal["birth_date"]
+        for index, key in ((self.by_caf, "caf_number"), (self.by_travail_id, "france_travail_id")):
+            if personal.get(key):
+                person = index.get((personal[key], birth_date))
+                # The organisation already follows this person under another id: a second
+                # file for one person would split their pathway, so that id is a new person.
+                if person is not None and id(person) not in self.followed:
+                    return person
+        return None
 
 
 def followed_by(person: Beneficiary) -> list[str]:

@@ -2,8 +2,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.auth.roles import STAFF, roles_required
+from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.events import webhooks
 from portal.extensions import db
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
@@ -22,3 +23,15 @@ def index():
         .limit(500)
     ).all()
     return render_template("counsellor/index.html", rows=rows)
+
+
+@bp.route("/webhooks")
+@roles_required(ADMIN)
+def webhook_deliveries():
+    """For the organisation's administrators: what the back office's receiver was sent,
+    attempt by attempt, and what it answered."""
+    return render_template(
+        "counsellor/webhooks.html",
+        endpoint=webhooks.endpoint_of(current_user.organisation),
+        deliveries=webhooks.recent_deliveries(current_user.organisation),
+    )
