@@ -24,6 +24,7 @@ from portal.beneficiaries.models import Beneficiary
 from portal.beneficiaries.phones import InvalidPhone, display_phone, normalise_mobile
 from portal.extensions import db, limiter
 from portal.sms.services import send_now
+from portal.web import go_to, page_or_fragment
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -99,8 +100,8 @@ def phone():
             _send_in_background(message.id)
         session["sign_in_phone"] = form.normalised_phone
         session.pop("sign_in_choices", None)
-        return redirect(url_for("auth.code", next=request.args.get("next") or None))
-    return render_template("auth/phone.html", form=form)
+        return go_to(url_for("auth.code", next=request.args.get("next") or None))
+    return page_or_fragment("auth/phone.html", "auth/_phone_form.html", form=form)
 
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
@@ -127,8 +128,13 @@ def code():
             return _finish_beneficiary_sign_in(check.people[0])
         else:
             session["sign_in_choices"] = [person.id for person in check.people]
-            return redirect(url_for("auth.choose", next=request.args.get("next") or None))
-    return render_template("auth/code.html", form=form, phone_display=display_phone(phone_number))
+            return go_to(url_for("auth.choose", next=request.args.get("next") or None))
+    return page_or_fragment(
+        "auth/code.html",
+        "auth/_code_form.html",
+        form=form,
+        phone_display=display_phone(phone_number),
+    )
 
 
 @bp.route("/connexion/qui", methods=["GET", "POST"])
@@ -154,7 +160,7 @@ def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
     services.mark_signed_in(beneficiary)
     db.session.commit()
     _start_session(beneficiary)
-    return redirect(_safe_next(url_for("home.index")))
+    return go_to(_safe_next(url_for("home.index")))
 
 
 @bp.route("/connexion/lien/<token>", methods=["GET", "POST"])
