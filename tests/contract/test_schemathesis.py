@@ -7,7 +7,6 @@ with its Hypothesis strategy directly; the checks are schemathesis' own.
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from portal import create_app

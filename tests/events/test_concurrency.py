@@ -60,7 +60,9 @@ def test_the_feed_never_hands_out_a_cursor_past_a_late_commit(app):
     quick.join(1.0)  # without the lock, the quick writer commits here, first
 
     def read(after):
-        return _in_context(app, lambda: feed(db.session.get(Organisation, organisation_id), after, 100))
+        return _in_context(
+            app, lambda: feed(db.session.get(Organisation, organisation_id), after, 100)
+        )
 
     seen, cursor = read(0)
     may_commit.set()
