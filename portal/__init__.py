@@ -106,10 +106,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.counsellor.views import bp as counsellor_bp
     from portal.home.views import bp as home_bp
+    from portal.pathway.views import bp as pathway_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
+    app.register_blueprint(pathway_bp)
     app.register_blueprint(api_bp)
 
 

@@ -1,4 +1,4 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -6,6 +6,7 @@ from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events import webhooks
 from portal.extensions import db
+from portal.pathway.services import pathway_of
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
 
@@ -34,4 +35,24 @@ def webhook_deliveries():
         "counsellor/webhooks.html",
         endpoint=webhooks.endpoint_of(current_user.organisation),
         deliveries=webhooks.recent_deliveries(current_user.organisation),
+    )
+
+
+@bp.route("/personnes/<int:beneficiary_id>")
+@roles_required(*STAFF)
+def person(beneficiary_id: int):
+    """The same timeline the person sees, for a person the counsellor's organisation follows."""
+    follow_up = db.session.scalars(
+        select(FollowUp).where(
+            FollowUp.beneficiary_id == beneficiary_id,
+            FollowUp.organisation_id == current_user.organisation_id,
+        )
+    ).first()
+    if follow_up is None:
+        abort(404)
+    return render_template(
+        "counsellor/person.html",
+        person=follow_up.beneficiary,
+        external_id=follow_up.external_id,
+        pathway=pathway_of(follow_up.beneficiary),
     )

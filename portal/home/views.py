@@ -6,7 +6,7 @@ from flask_login import current_user
 from portal.auth.forms import ConfirmForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
 from portal.extensions import db
-from portal.home import services
+from portal.pathway.services import pathway_of
 
 bp = Blueprint("home", __name__)
 
@@ -25,12 +25,8 @@ def index():
 @bp.route("/accueil")
 @roles_required(BENEFICIARY)
 def beneficiary():
-    """Hello by first name, the next appointment and where the pathway stands."""
-    return render_template(
-        "home/beneficiary.html",
-        appointment=services.next_appointment(current_user),
-        step=services.current_step(current_user),
-    )
+    """Hello by first name, then the pathway: now, next, the timeline, the référents."""
+    return render_template("pathway/home.html", pathway=pathway_of(current_user))
 
 
 @bp.route("/langue", methods=["POST"])

@@ -1,14 +1,19 @@
 """Pathway steps: each organisation owns its own, the person sees them all."""
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.beneficiaries.models import Beneficiary
 from portal.extensions import db
 from portal.organisations.models import Organisation
-from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
+from portal.pathway.models import ACTIVITY_KINDS, PathwayStep, StepKind, StepSource, StepStatus
+
+if TYPE_CHECKING:
+    from portal.appointments.models import Appointment
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ def steps_of(beneficiary: Beneficiary) -> list[PathwayStep]:
     return list(
         db.session.scalars(
             select(PathwayStep)
+            .options(joinedload(PathwayStep.organisation))
             .where(PathwayStep.beneficiary_id == beneficiary.id)
             .order_by(PathwayStep.starts_on.is_(None), PathwayStep.starts_on, PathwayStep.id)
         )
@@ -109,3 +115,146 @@ def step_payload(step: PathwayStep) -> dict[str, Any]:
         "created_at": step.created_at,
         "updated_at": step.updated_at,
     }
+
+
+# -- What the person sees --------------------------------------------------------------------
+
+AIM_DAYS = 90
+STARTED = (StepStatus.IN_PROGRESS, StepStatus.DONE)
+
+
+def current_step(steps: list[PathwayStep]) -> PathwayStep | None:
+    """Where the person is now: the step in progress that started last (undated ones after)."""
+    in_progress = [step for step in steps if step.status is StepStatus.IN_PROGRESS]
+    in_progress.sort(key=lambda step: (step.starts_on is not None, step.starts_on, step.id))
+    return in_progress[-1] if in_progress else None
+
+
+def next_step(steps: list[PathwayStep], today: date) -> PathwayStep | None:
+    """What comes next: the earliest planned step not in the past (undated ones last)."""
+    planned = [
+        step
+        for step in steps
+        if step.status is StepStatus.PLANNED and (step.starts_on is None or step.starts_on >= today)
+    ]
+    planned.sort(key=lambda step: (step.starts_on is None, step.starts_on or today, step.id))
+    return planned[0] if planned else None
+
+
+def first_activity(steps: list[PathwayStep]) -> PathwayStep | None:
+    """The first immersion, training, volunteering or job the person started."""
+    started = [step for step in steps if step.kind in ACTIVITY_KINDS and step.status in STARTED]
+    started.sort(key=lambda step: (step.starts_on is None, step.starts_on or date.max, step.id))
+    return started[0] if started else None
+
+
+@dataclass(frozen=True)
+class Aim:
+    """The 90-day aim, as encouragement: how far along, and whether an activity started."""
+
+    registered_on: date
+    days_since: int
+    deadline: date
+    activity: PathwayStep | None
+
+    @property
+    def is_within(self) -> bool:
+        """Still inside the first 90 days (the 90th day included)."""
+        return self.days_since <= AIM_DAYS
+
+    @property
+    def started_in_time(self) -> bool:
+        return bool(
+            self.activity and self.activity.starts_on and self.activity.starts_on <= self.deadline
+        )
+
+
+def aim(registered_on: date, steps: list[PathwayStep], today: date) -> Aim:
+    return Aim(
+        registered_on=registered_on,
+        days_since=max(0, (today - registered_on).days),
+        deadline=registered_on + timedelta(days=AIM_DAYS),
+        activity=first_activity(steps),
+    )
+
+
+@dataclass(frozen=True)
+class Referent:
+    organisation: str
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Pathway:
+    steps: list[PathwayStep]
+    current: PathwayStep | None
+    next: PathwayStep | None
+    aim: Aim
+    referents: list[Referent]
+    next_appointment: "Appointment | None"
+
+
+def pathway_of(beneficiary: Beneficiary, today: date | None = None) -> Pathway:
+    """Everything the pathway page shows, in a fixed number of queries whatever its length."""
+    from portal.appointments.models import Appointment, AppointmentStatus, Slot
+    from portal.beneficiaries.models import FollowUp
+    from portal.db_types import utcnow
+
+    today = today or paris_today()
+    steps = steps_of(beneficiary)
+    follow_ups = db.session.scalars(
+        select(FollowUp)
+        .options(joinedload(FollowUp.organisation))
+        .where(FollowUp.beneficiary_id == beneficiary.id)
+        .order_by(FollowUp.id)
+    ).all()
+    appointment = db.session.scalars(
+        select(Appointment)
+        .join(Slot)
+        .options(
+            joinedload(Appointment.slot).joinedload(Slot.counsellor),
+            joinedload(Appointment.slot).joinedload(Slot.organisation),
+        )
+        .where(
+            Appointment.beneficiary_id == beneficiary.id,
+            Appointment.status.in_([AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED]),
+            Slot.starts_at >= utcnow(),
+        )
+        .order_by(Slot.starts_at)
+        .limit(1)
+    ).first()
+    return Pathway(
+        steps=steps,
+        current=current_step(steps),
+        next=next_step(steps, today),
+        aim=aim(beneficiary.rsa_registration_date, steps, today),
+        referents=[
+            Referent(
+                organisation=f.organisation.name,
+                name=f.referent_name,
+                email=f.referent_email,
+                phone=f.referent_phone,
+            )
+            for f in follow_ups
+            if f.referent_name or f.referent_email
+        ],
+        next_appointment=appointment,
+    )
+
+
+def paris_today() -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
+def own_step(beneficiary: Beneficiary, step_id: int) -> PathwayStep | None:
+    """One of the person's own steps; another person's is as if it did not exist."""
+    return db.session.scalars(
+        select(PathwayStep)
+        .options(joinedload(PathwayStep.organisation))
+        .where(PathwayStep.id == step_id, PathwayStep.beneficiary_id == beneficiary.id)
+    ).first()
