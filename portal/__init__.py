@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    _refuse_nul_characters(app)
     _register_commands(app)
     _register_template_helpers(app)
     return app
@@ -103,6 +104,7 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.api.views import bp as api_bp
+    from portal.appointments.views import bp as appointments_bp
     from portal.auth.views import bp as auth_bp
     from portal.counsellor.views import bp as counsellor_bp
     from portal.home.views import bp as home_bp
@@ -112,7 +114,22 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
     app.register_blueprint(pathway_bp)
+    app.register_blueprint(appointments_bp)
     app.register_blueprint(api_bp)
+
+
+def _refuse_nul_characters(app: Flask) -> None:
+    @app.before_request
+    def no_nul_in_forms():
+        # Nobody types U+0000, and PostgreSQL cannot store it: refuse the request whole.
+        # (The API names the field in its own validation.)
+        if request.path.startswith("/api/"):
+            return None
+        values = [*request.args.values(), *(request.form.values() if request.form else [])]
+        if any("\x00" in value for value in values):
+            message = _("Ce que vous avez envoyé contient un caractère invalide. Réessayez.")
+            return render_template("errors.html", code=400, message=message), 400
+        return None
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -226,4 +243,6 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["datetime_human"] = formatting.datetime_human
     app.jinja_env.filters["date_human"] = formatting.date_human
+    app.jinja_env.filters["date_short"] = formatting.date_short
+    app.jinja_env.filters["time_human"] = formatting.time_human
     app.jinja_env.filters["phone_display"] = formatting.phone_display

@@ -2,7 +2,7 @@
 
 import logging
 import signal
-import time
+import threading
 
 import click
 from flask import Flask
@@ -85,32 +85,51 @@ def create_counsellor(slug: str, email: str, name: str, password: str, admin: bo
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
 def worker(once: bool, interval: float) -> None:
-    """Send due SMS and webhooks until stopped."""
+    """Send due SMS and webhooks until stopped.
+
+    SMS and webhooks run in two loops side by side, so a slow webhook receiver never
+    delays an SMS (a sign-in code above all).
+    """
+    from flask import current_app
+
     from portal.events.webhooks import deliver_due
     from portal.sms.services import send_due
 
-    stopping = False
+    stopping = threading.Event()
 
     def stop(_signum, _frame):
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while True:
-        sent = 0
-        for name, task in (("SMS", send_due), ("webhook deliveries", deliver_due)):
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    app = current_app._get_current_object()
+    loops = [
+        threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping)),
+        threading.Thread(
+            target=_loop, args=(app, "webhook deliveries", deliver_due, once, interval, stopping)
+        ),
+    ]
+    for loop in loops:
+        loop.start()
+    for loop in loops:
+        while loop.is_alive():
+            loop.join(0.5)
+
+
+def _loop(app, name: str, task, once: bool, interval: float, stopping: threading.Event) -> None:
+    with app.app_context():
+        while not stopping.is_set():
             try:
                 done = task()
             except Exception:  # a database hiccup must not kill the worker; rows stay due
                 logger.exception("worker pass over %s failed", name)
                 db.session.rollback()
-                continue
+                done = 0
             if done:
                 logger.info("worker: %d %s handled", done, name)
-            sent += done
-        if once or stopping:
-            break
-        if not sent:
-            time.sleep(interval)
-    db.session.remove()
+            if once:
+                break
+            if not done:
+                stopping.wait(interval)
+        db.session.remove()

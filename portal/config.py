@@ -42,12 +42,15 @@ class Config:
         # site; memory:// is right for one process on a laptop.
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Always set: Flask-Limiter would otherwise keep the value of the last app it served.
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
         self.SIGN_IN_CODE_LIMITS_PER_NUMBER = env.get(
             "SIGN_IN_CODE_LIMITS_PER_NUMBER", "3 per 15 minutes;10 per day"
         )
         self.SIGN_IN_CODE_LIMITS_PER_IP = env.get("SIGN_IN_CODE_LIMITS_PER_IP", "30 per hour")
         self.PASSWORD_LIMITS = env.get("PASSWORD_LIMITS", "10 per 15 minutes")
         self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute")
+        self.API_RATE_LIMIT_PER_ADDRESS = env.get("API_RATE_LIMIT_PER_ADDRESS", "3000 per minute")
         self.WEBHOOK_TIMEOUT_SECONDS = float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0") or 0)

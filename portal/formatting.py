@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_time
 
 from portal.beneficiaries.phones import display_phone
 
@@ -12,6 +12,16 @@ def datetime_human(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, "EEEE d MMMM y, HH:mm")
+
+
+def time_human(value: datetime | None) -> str:
+    """'10:30', Paris time."""
+    return format_time(value, "HH:mm") if value else ""
+
+
+def date_short(value: date | None) -> str:
+    """'mar. 3 mars'."""
+    return format_date(value, "EEE d MMM") if value else ""
 
 
 def date_human(value: date | None) -> str:

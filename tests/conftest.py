@@ -10,6 +10,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -108,6 +109,8 @@ class ThreadedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        if not has_app_context():  # called from a test's own worker thread
+            return super().open(*args, **kwargs)
         db.session.commit()  # what the test wrote is visible to the request, no lock held
         with ThreadPoolExecutor(max_workers=1) as pool:
             response = pool.submit(super().open, *args, **kwargs).result()

@@ -72,6 +72,9 @@ def document() -> dict[str, Any]:
             operation["description"] = op["description"]
         if parameters:
             operation["parameters"] = parameters
+        if parameters:
+            # An identifier outside the pattern, or a bad query value, is a 422.
+            operation["responses"].setdefault("422", {"description": "Problem", "content": problem})
         if op["body"] is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -25,6 +26,14 @@ ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID, min_length=1, max_length=
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_character(cls, value):
+        # PostgreSQL cannot store U+0000 in text: refuse it here, naming the field.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
 
 
 def _mobile(value: str) -> str:
@@ -177,9 +186,15 @@ class StepsOut(BaseModel):
     steps: list[StepOut]
 
 
+def _within_our_calendar(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2999:
+        raise ValueError("must be between the years 2000 and 2999")
+    return value
+
+
 class SlotIn(Strict):
     counsellor_email: EmailStr
-    starts_at: AwareDatetime
+    starts_at: Annotated[AwareDatetime, AfterValidator(_within_our_calendar)]
     duration_minutes: Annotated[int, Field(ge=10, le=240)]
     mode: Literal["in_person", "phone", "video"]
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None

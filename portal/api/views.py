@@ -1,11 +1,13 @@
 """The contract's endpoints. Each reads and validates, calls one service, commits, answers."""
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from datetime import time as day_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, json, request
 from pydantic import BaseModel, ValidationError
@@ -33,6 +35,7 @@ csrf.exempt(bp)
 OPERATIONS: list[dict[str, Any]] = []
 PUBLIC_ENDPOINTS = {"api.openapi"}
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def operation(
@@ -69,10 +72,18 @@ def operation(
 
 def _rate_limit_key() -> str:
     header = request.headers.get("Authorization", "")
-    return "api:" + header[-16:] if header else "api-anonymous:" + (request.remote_addr or "")
+    digest = hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "api:" + digest if header else "api-anonymous:" + (request.remote_addr or "")
 
 
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_limit_key)(bp)
+# One counter per key across every route (not one per route), and one per address so
+# that made-up keys cannot each get a counter of their own.
+limiter.shared_limit(
+    lambda: current_app.config["API_RATE_LIMIT"], scope="api-v1-key", key_func=_rate_limit_key
+)(bp)
+limiter.shared_limit(
+    lambda: current_app.config["API_RATE_LIMIT_PER_ADDRESS"], scope="api-v1-address"
+)(bp)
 
 
 @bp.before_request
@@ -441,21 +452,21 @@ def delete_slot(external_id: str):
 
 def _moment(name: str) -> datetime | None:
     """A query bound: an RFC 3339 date-time with offset, or a date (midnight, Paris)."""
-    from zoneinfo import ZoneInfo
-
     value = request.args.get(name)
     if value is None or value == "":
         return None
+    problem = _field_problem(name, f"{name} must be a date or a date-time with an offset")
     try:
         if len(value) == 10:
-            return datetime.combine(
-                date.fromisoformat(value), day_time(0), ZoneInfo("Europe/Paris")
-            )
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.combine(date.fromisoformat(value), day_time(0), PARIS)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise _field_problem(name, f"{name} must be a date or a date-time with an offset") from None
+        raise problem from None
     if moment.tzinfo is None:
         raise _field_problem(name, f"{name} needs an offset, e.g. +01:00")
+    if not 1900 <= moment.year <= 2999:  # also keeps the conversions below from overflowing
+        raise _field_problem(name, f"{name} must be between the years 1900 and 2999")
     return moment.astimezone(UTC)
 
 
@@ -463,7 +474,7 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise _field_problem(name, f"{name} must be an integer from {low} to {high}")
     return int(value)
 
@@ -505,7 +516,7 @@ def list_appointments():
         AppointmentStatus(status) if status else None,
         _moment("from"),
         _moment("to"),
-        _integer("after", 0, 0, 2**62),
+        _integer("after", 0, 0, MAX_ROW_ID),
         page_size,
     )
     items = [appointments.appointment_payload(a, external_id) for a, external_id in rows]

@@ -1,13 +1,15 @@
 """Slots and appointments: the rules shared by the pages and the back-office API."""
 
 import logging
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import render_template
-from flask_babel import force_locale
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.appointments.calendar import holiday_name
 from portal.appointments.models import (
@@ -23,8 +25,9 @@ from portal.db_types import utcnow
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
+from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
 from portal.sms.models import SmsKind
-from portal.sms.services import queue_sms
+from portal.sms.services import queue_notice
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +59,6 @@ def slot_by_external_id(organisation: Organisation, external_id: str) -> Slot | 
 
 
 def check_not_a_holiday(organisation: Organisation, starts_at: datetime) -> None:
-    from zoneinfo import ZoneInfo
-
     local_day = starts_at.astimezone(ZoneInfo(PARIS)).date()
     name = holiday_name(local_day, organisation.department_code)
     if name:
@@ -142,22 +143,29 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
     return SlotUpsert(slot, created, changed)
 
 
-def _notify_cancelled(appointment: Appointment) -> None:
-    person = appointment.beneficiary
-    if person is None or not person.may_receive_sms:
-        return
-    organisation = appointment.slot.organisation
-    with force_locale(person.language):
-        body = render_template(
-            "sms/appointment_cancelled.txt", sender=organisation.sender_name, slot=appointment.slot
-        ).strip()
-    queue_sms(
-        to=person.phone,
-        body=body,
-        kind=SmsKind.APPOINTMENT_CANCELLED,
-        beneficiary=person,
-        organisation=organisation,
-        language=person.language,
+def _notify(appointment: Appointment, kind: SmsKind, template: str, **context) -> None:
+    queue_notice(
+        appointment.beneficiary,
+        appointment.slot.organisation,
+        kind,
+        template,
+        appointment_id=appointment.id,
+        slot=appointment.slot,
+        **context,
+    )
+
+
+def _event(type_: str, appointment: Appointment, by: str, **data) -> None:
+    record_event(
+        type_,
+        appointment.beneficiary,
+        {
+            "appointment_id": appointment.id,
+            "slot_external_id": appointment.slot.external_id,
+            "organisation": appointment.slot.organisation.slug,
+            "by": by,
+            **data,
+        },
     )
 
 
@@ -171,18 +179,10 @@ def cancel(
         )
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = reason
-    record_event(
-        "appointment.cancelled",
-        appointment.beneficiary,
-        {
-            "appointment_id": appointment.id,
-            "slot_external_id": appointment.slot.external_id,
-            "by": by,
-            "reason": reason,
-        },
-    )
+    _event("appointment.cancelled", appointment, by, reason=reason)
+    sync_step(appointment)
     if notify:
-        _notify_cancelled(appointment)
+        _notify(appointment, SmsKind.APPOINTMENT_CANCELLED, "sms/appointment_cancelled.txt")
     db.session.flush()
 
 
@@ -251,16 +251,14 @@ def set_status(
         raise AppointmentError("transition", f"{current.value} cannot become {status.value}")
     appointment.status = status
     appointment.status_reason = reason
-    record_event(
-        f"appointment.{status.value}",
-        appointment.beneficiary,
-        {
-            "appointment_id": appointment.id,
-            "slot_external_id": appointment.slot.external_id,
-            "by": by,
-            "reason": reason,
-        },
-    )
+    _event(f"appointment.{status.value}", appointment, by, reason=reason)
+    sync_step(appointment)
+    if status is AppointmentStatus.CONFIRMED and current is not status:
+        _notify(appointment, SmsKind.APPOINTMENT_CONFIRMED, "sms/appointment_confirmed.txt")
+    elif status is AppointmentStatus.DECLINED:
+        _notify(
+            appointment, SmsKind.APPOINTMENT_DECLINED, "sms/appointment_declined.txt", reason=reason
+        )
     db.session.flush()
     return True
 
@@ -308,3 +306,384 @@ def list_for_organisation(
     if starts_to is not None:
         query = query.where(Slot.starts_at < starts_to)
     return [(row[0], row[1]) for row in db.session.execute(query)]
+
+
+# -- Booking by the beneficiary -------------------------------------------------------------
+
+BOOKING_HORIZON = timedelta(days=28)
+# A slot closer than this cannot be booked: the counsellor would not see the request.
+BOOKING_LEAD = timedelta(hours=2)
+
+
+def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slot]:
+    """Free slots the person may book: their organisations', their référents' first, and
+    those reserved for them; soonest first within each group."""
+    now = now or utcnow()
+    follow_ups = db.session.scalars(
+        select(FollowUp).where(FollowUp.beneficiary_id == person.id)
+    ).all()
+    organisation_ids = [f.organisation_id for f in follow_ups]
+    referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
+    taken = select(Appointment.slot_id).where(
+        Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES])
+    )
+    slots = db.session.scalars(
+        select(Slot)
+        .options(joinedload(Slot.counsellor), joinedload(Slot.organisation))
+        .where(
+            Slot.organisation_id.in_(organisation_ids),
+            Slot.withdrawn_at.is_(None),
+            Slot.starts_at >= now + BOOKING_LEAD,
+            Slot.starts_at < now + BOOKING_HORIZON,
+            Slot.id.not_in(taken),
+            (Slot.reserved_for_id.is_(None)) | (Slot.reserved_for_id == person.id),
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    return sorted(
+        slots,
+        key=lambda slot: (
+            slot.reserved_for_id != person.id,
+            slot.counsellor.email not in referent_emails,
+            slot.starts_at,
+        ),
+    )
+
+
+def bookable_slot(person: Beneficiary, slot_id: int) -> Slot | None:
+    return next((slot for slot in bookable_slots(person) if slot.id == slot_id), None)
+
+
+def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointment:
+    """Books a slot for the person, in status `requested`.
+
+    Records the event, adds the appointment to the pathway and queues the SMS. When
+    someone else got the slot first, the database refuses the second appointment and
+    AppointmentError("taken") is raised: the caller rolls back and offers other slots.
+    """
+    slot = bookable_slot(person, slot_id)
+    if slot is None:
+        raise AppointmentError("taken", "this slot can no longer be booked")
+    appointment = Appointment(slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    db.session.add(appointment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AppointmentError("taken", "someone booked this slot a moment ago") from None
+    _event("appointment.requested", appointment, by)
+    sync_step(appointment)
+    _notify(appointment, SmsKind.APPOINTMENT_REQUESTED, "sms/appointment_requested.txt")
+    db.session.flush()
+    return appointment
+
+
+def upcoming(person: Beneficiary) -> list[Appointment]:
+    """The person's requested and confirmed appointments still to come, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(Slot)
+            .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
+            .where(
+                Appointment.beneficiary_id == person.id,
+                Appointment.status.in_(list(OPEN)),
+                Slot.starts_at >= utcnow(),
+            )
+            .order_by(Slot.starts_at)
+        )
+    )
+
+
+def referent_emails(person: Beneficiary) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(FollowUp.referent_email).where(
+                FollowUp.beneficiary_id == person.id, FollowUp.referent_email.is_not(None)
+            )
+        )
+    )
+
+
+def referent_for(appointment: Appointment) -> FollowUp | None:
+    """Whom the person calls about this appointment: their référent at its organisation."""
+    return db.session.scalars(
+        select(FollowUp).where(
+            FollowUp.beneficiary_id == appointment.beneficiary_id,
+            FollowUp.organisation_id == appointment.slot.organisation_id,
+        )
+    ).first()
+
+
+def own_appointment(person: Beneficiary, appointment_id: int) -> Appointment | None:
+    """One of the person's appointments; another person's is as if it did not exist."""
+    return db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
+        .where(Appointment.id == appointment_id, Appointment.beneficiary_id == person.id)
+    ).first()
+
+
+def change_deadline(appointment: Appointment) -> datetime:
+    """Until when the person may cancel or move it themselves (2 hours before, by default)."""
+    limit = appointment.slot.organisation.cancellation_limit_minutes
+    return appointment.slot.starts_at - timedelta(minutes=limit)
+
+
+def may_change(appointment: Appointment, now: datetime | None = None) -> bool:
+    return appointment.status in OPEN and (now or utcnow()) <= change_deadline(appointment)
+
+
+def cancel_by_beneficiary(appointment: Appointment, now: datetime | None = None) -> None:
+    if not may_change(appointment, now):
+        raise AppointmentError("too_late", "too late to cancel here: call the counsellor")
+    cancel(appointment, by="beneficiary")
+
+
+def reschedule(
+    appointment: Appointment, new_slot_id: int, now: datetime | None = None
+) -> Appointment:
+    """Moves the appointment to another free slot, in one transaction and one event.
+
+    The old slot is freed only if the new one is taken: if the new insert is refused,
+    the caller rolls back and the old appointment stands as it was.
+    """
+    if not may_change(appointment, now):
+        raise AppointmentError("too_late", "too late to move it here: call the counsellor")
+    person = appointment.beneficiary
+    new_slot = bookable_slot(person, new_slot_id)
+    if new_slot is None or new_slot.id == appointment.slot_id:
+        raise AppointmentError("taken", "this slot can no longer be booked")
+    old_slot = appointment.slot
+    moved = Appointment(slot=new_slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    db.session.add(moved)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AppointmentError("taken", "someone booked this slot a moment ago") from None
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.status_reason = "rescheduled"
+    appointment.rescheduled_to_id = moved.id
+    record_event(
+        "appointment.rescheduled",
+        person,
+        {
+            "appointment_id": moved.id,
+            "previous_appointment_id": appointment.id,
+            "old_slot_external_id": old_slot.external_id,
+            "new_slot_external_id": new_slot.external_id,
+            "organisation": new_slot.organisation.slug,
+            "by": "beneficiary",
+        },
+    )
+    move_step(appointment, moved)
+    _notify(moved, SmsKind.APPOINTMENT_RESCHEDULED, "sms/appointment_rescheduled.txt")
+    db.session.flush()
+    return moved
+
+
+# -- The appointment's step on the pathway -------------------------------------------------
+
+_STEP_STATUS = {
+    AppointmentStatus.REQUESTED: StepStatus.PLANNED,
+    AppointmentStatus.CONFIRMED: StepStatus.PLANNED,
+    AppointmentStatus.ATTENDED: StepStatus.DONE,
+    AppointmentStatus.DECLINED: StepStatus.CANCELLED,
+    AppointmentStatus.CANCELLED: StepStatus.CANCELLED,
+    AppointmentStatus.NO_SHOW: StepStatus.CANCELLED,
+    AppointmentStatus.EXCUSED: StepStatus.CANCELLED,
+}
+
+
+def _step_of(appointment: Appointment) -> PathwayStep | None:
+    return db.session.scalars(
+        select(PathwayStep).where(PathwayStep.appointment_id == appointment.id)
+    ).first()
+
+
+def sync_step(appointment: Appointment) -> None:
+    """The pathway shows every appointment as a step the portal made; it follows its status."""
+    if appointment.beneficiary is None:
+        return
+    slot = appointment.slot
+    step = _step_of(appointment)
+    if step is None:
+        step = PathwayStep(
+            organisation_id=slot.organisation_id,
+            beneficiary=appointment.beneficiary,
+            external_id=f"portal:appointment:{appointment.id}",
+            source=StepSource.PORTAL,
+            kind=StepKind.APPOINTMENT,
+            title=f"Rendez-vous avec {slot.counsellor.name}",
+            appointment_id=appointment.id,
+        )
+        db.session.add(step)
+    step.status = _STEP_STATUS[appointment.status]
+    step.starts_on = slot.starts_at.astimezone(ZoneInfo(PARIS)).date()
+
+
+def move_step(old: Appointment, new: Appointment) -> None:
+    step = _step_of(old)
+    if step is None:
+        sync_step(new)
+        return
+    step.appointment_id = new.id
+    step.title = f"Rendez-vous avec {new.slot.counsellor.name}"
+    sync_step(new)
+
+
+# -- Calendar file -------------------------------------------------------------------------
+
+
+def calendar_file(appointment: Appointment, summary: str, reminder: str) -> bytes:
+    """An .ics with the place and an alarm an hour before, for the phone's calendar."""
+    from icalendar import Alarm, Calendar, Event
+
+    slot = appointment.slot
+    calendar = Calendar()
+    calendar.add("prodid", "-//Portail SPI//rendez-vous//FR")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.id}@portail-spi")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", slot.starts_at)
+    event.add("dtend", slot.ends_at)
+    event.add("summary", summary)
+    if slot.location:
+        event.add("location", slot.location)
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", reminder)
+    alarm.add("trigger", timedelta(hours=-1))
+    event.add_component(alarm)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+# -- Counsellors -----------------------------------------------------------------------------
+
+
+def requests_to_answer(counsellor: Counsellor) -> list[Appointment]:
+    """The organisation's requested appointments, oldest request first."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(Slot)
+            .options(
+                joinedload(Appointment.slot).joinedload(Slot.counsellor),
+                joinedload(Appointment.beneficiary),
+            )
+            .where(
+                Slot.organisation_id == counsellor.organisation_id,
+                Appointment.status == AppointmentStatus.REQUESTED,
+            )
+            .order_by(Appointment.booked_at, Appointment.id)
+        )
+    )
+
+
+def organisation_appointment(counsellor: Counsellor, appointment_id: int) -> Appointment | None:
+    return db.session.scalars(
+        select(Appointment)
+        .join(Slot)
+        .where(Appointment.id == appointment_id, Slot.organisation_id == counsellor.organisation_id)
+    ).first()
+
+
+def agenda(counsellor: Counsellor, start: datetime, end: datetime) -> list[Appointment]:
+    """The counsellor's own appointments between two moments, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(Slot)
+            .options(joinedload(Appointment.slot), joinedload(Appointment.beneficiary))
+            .where(
+                Slot.counsellor_id == counsellor.id,
+                Slot.starts_at >= start,
+                Slot.starts_at < end,
+                Appointment.status.not_in(
+                    [AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED]
+                ),
+            )
+            .order_by(Slot.starts_at)
+        )
+    )
+
+
+def own_slots(counsellor: Counsellor, now: datetime | None = None) -> list[tuple[Slot, bool]]:
+    """The counsellor's future slots, each with whether it is booked."""
+    now = now or utcnow()
+    slots = db.session.scalars(
+        select(Slot)
+        .where(
+            Slot.counsellor_id == counsellor.id, Slot.withdrawn_at.is_(None), Slot.starts_at >= now
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    booked = set(
+        db.session.scalars(
+            select(Appointment.slot_id).where(
+                Appointment.slot_id.in_([slot.id for slot in slots]),
+                Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
+            )
+        )
+    )
+    return [(slot, slot.id in booked) for slot in slots]
+
+
+def local_start(day: date, at: time) -> datetime:
+    """A Paris wall-clock time as a UTC instant; a time the clocks skip does not exist."""
+    paris = ZoneInfo(PARIS)
+    local = datetime.combine(day, at, tzinfo=paris)
+    # A time that does not exist (02:30 on the last Sunday of March) does not survive a
+    # round trip through UTC; an ambiguous one (October) takes its first occurrence.
+    if local.astimezone(UTC).astimezone(paris).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise AppointmentError(
+            "no_such_time", "this time does not exist that day (clocks change)", "time"
+        )
+    return local.astimezone(UTC)
+
+
+def publish_slots(
+    counsellor: Counsellor,
+    first_day: date,
+    at: time,
+    duration_minutes: int,
+    mode: SlotMode,
+    location: str | None,
+    purpose: SlotPurpose,
+    repeat_until: date | None = None,
+) -> list[Slot]:
+    """One slot, or the same one every week until `repeat_until`; holidays are refused."""
+    organisation = counsellor.organisation
+    days = [first_day]
+    if repeat_until is not None:
+        if repeat_until < first_day or repeat_until > first_day + timedelta(days=366):
+            raise AppointmentError(
+                "bad_period", "the end of the series must be within a year", "repeat_until"
+            )
+        while days[-1] + timedelta(days=7) <= repeat_until:
+            days.append(days[-1] + timedelta(days=7))
+    if mode is SlotMode.IN_PERSON and not location:
+        raise AppointmentError(
+            "location_required", "an address is needed for an in-person slot", "location"
+        )
+    slots = []
+    for day in days:
+        starts_at = local_start(day, at)
+        if starts_at <= utcnow():
+            raise AppointmentError("past", "this moment is already past", "first_day")
+        check_not_a_holiday(organisation, starts_at)
+        slot = Slot(
+            organisation_id=organisation.id,
+            external_id=f"portal:{secrets.token_hex(6)}",
+            counsellor=counsellor,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            mode=mode,
+            location=location if mode is SlotMode.IN_PERSON else None,
+            purpose=purpose,
+        )
+        db.session.add(slot)
+        slots.append(slot)
+    db.session.flush()
+    return slots

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.auth import services
 from portal.auth.forms import ChooseForm, CodeForm, ConfirmForm, CounsellorSignInForm, PhoneForm
@@ -146,7 +147,7 @@ def choose():
     if not people:
         return redirect(url_for("auth.phone"))
     form = ChooseForm()
-    form.person.choices = [(person.id, person.first_name) for person in people]
+    form.person.choices = [SelectChoice(person.id, person.first_name) for person in people]
     if form.validate_on_submit():
         chosen = next(person for person in people if person.id == form.person.data)
         return _finish_beneficiary_sign_in(chosen)

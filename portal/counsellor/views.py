@@ -1,19 +1,242 @@
-from flask import Blueprint, abort, render_template
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from portal.appointments import services as appointments
+from portal.appointments.forms import DeclineForm, OutcomeForm, SlotForm
+from portal.appointments.models import AppointmentStatus, Slot, SlotMode, SlotPurpose
+from portal.auth.forms import ConfirmForm
 from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.db_types import utcnow
 from portal.events import webhooks
 from portal.extensions import db
 from portal.pathway.services import pathway_of
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @bp.route("/")
 @roles_required(*STAFF)
 def index():
+    """The to-do list first: requests to answer, oldest first, each in one tap."""
+    return render_template(
+        "counsellor/queue.html",
+        requests=appointments.requests_to_answer(current_user),
+        decline_form=DeclineForm(),
+        blank_decline_form=DeclineForm(formdata=None),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def _appointment_or_404(appointment_id: int):
+    appointment = appointments.organisation_appointment(current_user, appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _answer_row(appointment, message: str, error: str | None = None):
+    """After an action: the row alone for htmx, the page it came from otherwise."""
+    if request.htmx:
+        return render_template(
+            "counsellor/_answered.html", appointment=appointment, message=message, error=error
+        )
+    flash(error or message, "error" if error else "info")
+    return redirect(
+        request.referrer if _same_site(request.referrer) else url_for("counsellor.index")
+    )
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).netloc == request.host
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/confirmer", methods=["POST"])
+@roles_required(*STAFF)
+def confirm(appointment_id: int):
+    """Confirms a request; the person gets an SMS and the back office an event."""
+    appointment = _appointment_or_404(appointment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        appointments.set_status(appointment, AppointmentStatus.CONFIRMED, None, by="counsellor")
+    except appointments.AppointmentError:
+        db.session.rollback()
+        return _answer_row(appointment, "", _("Ce rendez-vous ne peut plus être confirmé."))
+    db.session.commit()
+    return _answer_row(appointment, _("Confirmé. Un SMS prévient la personne."))
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/refuser", methods=["POST"])
+@roles_required(*STAFF)
+def decline(appointment_id: int):
+    """Declines a request with a reason the person will read."""
+    appointment = _appointment_or_404(appointment_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        if request.htmx:
+            return render_template(
+                "counsellor/_request.html",
+                appointment=appointment,
+                decline_form=form,
+                blank_decline_form=form,
+                confirm_form=ConfirmForm(),
+            )
+        return render_template(
+            "counsellor/queue.html",
+            requests=appointments.requests_to_answer(current_user),
+            decline_form=form,
+            blank_decline_form=DeclineForm(formdata=None),
+            confirm_form=ConfirmForm(),
+            failed_id=appointment.id,
+        ), 422
+    try:
+        appointments.set_status(
+            appointment, AppointmentStatus.DECLINED, form.reason.data.strip(), by="counsellor"
+        )
+    except appointments.AppointmentError:
+        db.session.rollback()
+        return _answer_row(appointment, "", _("Ce rendez-vous ne peut plus être refusé."))
+    db.session.commit()
+    return _answer_row(appointment, _("Refusé. Un SMS prévient la personne, avec votre motif."))
+
+
+@bp.route("/agenda")
+@roles_required(*STAFF)
+def agenda():
+    """Today and the week: after the start, record what happened."""
+    today = datetime.now(PARIS).date()
+    try:
+        start = (
+            date.fromisoformat(request.args.get("semaine", ""))
+            if request.args.get("semaine")
+            else today
+        )
+    except ValueError:
+        start = today
+    start -= timedelta(days=start.weekday())
+    begin = datetime.combine(start, time(0), PARIS).astimezone(UTC)
+    end = datetime.combine(start + timedelta(days=7), time(0), PARIS).astimezone(UTC)
+    days: dict[date, list] = {}
+    for appointment in appointments.agenda(current_user, begin, end):
+        days.setdefault(appointment.slot.starts_at.astimezone(PARIS).date(), []).append(appointment)
+    return render_template(
+        "counsellor/agenda.html",
+        days=days,
+        today=today,
+        week_start=start,
+        previous_week=start - timedelta(days=7),
+        next_week=start + timedelta(days=7),
+        now=utcnow(),
+        outcome_form=OutcomeForm(),
+    )
+
+
+@bp.route("/rendez-vous/<int:appointment_id>/issue", methods=["POST"])
+@roles_required(*STAFF)
+def outcome(appointment_id: int):
+    """Attended, no-show or excused, once the appointment has started."""
+    appointment = _appointment_or_404(appointment_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        return _answer_row(appointment, "", _("Choisissez ce qui s'est passé."))
+    try:
+        appointments.set_status(
+            appointment, AppointmentStatus(form.outcome.data), None, by="counsellor"
+        )
+    except appointments.AppointmentError as error:
+        db.session.rollback()
+        message = (
+            _("Ce sera possible après l'heure du rendez-vous.")
+            if error.code == "too_early"
+            else _("Ce changement n'est pas possible pour ce rendez-vous.")
+        )
+        return _answer_row(appointment, "", message)
+    db.session.commit()
+    return _answer_row(appointment, _("Enregistré. Le logiciel métier est prévenu."))
+
+
+@bp.route("/creneaux", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def slots():
+    """The counsellor's free and booked slots to come, and a form to publish more."""
+    form = SlotForm()
+    if form.validate_on_submit():
+        try:
+            created = appointments.publish_slots(
+                current_user,
+                form.first_day.data,
+                form.time.data,
+                form.duration_minutes.data,
+                SlotMode(form.mode.data),
+                (form.location.data or "").strip() or None,
+                SlotPurpose(form.purpose.data),
+                form.repeat_until.data,
+            )
+        except appointments.AppointmentError as error:
+            db.session.rollback()
+            field = {"starts_at": "first_day", "time": "time"}.get(error.field or "", error.field)
+            target = getattr(form, field, None) if field else None
+            message = _slot_error_message(error)
+            if target is not None:
+                target.errors = [*target.errors, message]
+            else:
+                form.form_errors.append(message)
+        else:
+            db.session.commit()
+            flash(
+                ngettext("%(num)s moment publié.", "%(num)s moments publiés.", len(created)), "info"
+            )
+            return redirect(url_for("counsellor.slots"))
+    return render_template(
+        "counsellor/slots.html",
+        form=form,
+        slots=appointments.own_slots(current_user),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def _slot_error_message(error) -> str:
+    return {
+        "holiday": _("Ce jour est férié dans votre département : choisissez-en un autre."),
+        "no_such_time": _("Cette heure n'existe pas ce jour-là (changement d'heure)."),
+        "past": _("Ce moment est déjà passé."),
+        "location_required": _("Indiquez l'adresse pour un rendez-vous sur place."),
+        "bad_period": _("La fin de la série doit être après le premier jour, dans l'année."),
+    }.get(error.code, _("Ce créneau ne peut pas être publié."))
+
+
+@bp.route("/creneaux/<int:slot_id>/retirer", methods=["POST"])
+@roles_required(*STAFF)
+def withdraw(slot_id: int):
+    """Withdraws one of the counsellor's free slots."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.counsellor_id != current_user.id or slot.withdrawn_at is not None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        appointments.withdraw_slot(slot, cancel_booking=False)
+    except appointments.AppointmentError:
+        db.session.rollback()
+        flash(_("Ce moment est réservé : annulez d'abord le rendez-vous."), "error")
+    else:
+        db.session.commit()
+        flash(_("Moment retiré."), "info")
+    return redirect(url_for("counsellor.slots"))
+
+
+@bp.route("/dossiers")
+@roles_required(*STAFF)
+def caseload():
     """The caseload: people this counsellor is référent for, then the organisation's others."""
     mine = FollowUp.referent_email == current_user.email
     rows = db.session.execute(
@@ -23,7 +246,7 @@ def index():
         .order_by(mine.desc(), func.lower(Beneficiary.last_name), Beneficiary.first_name)
         .limit(500)
     ).all()
-    return render_template("counsellor/index.html", rows=rows)
+    return render_template("counsellor/caseload.html", rows=rows)
 
 
 @bp.route("/webhooks")

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -87,5 +88,9 @@ def find_api_key(key: str) -> ApiKey | None:
         return None
     if not hmac.compare_digest(api_key.key_hash, _key_hash(key)):
         return None
-    api_key.last_used_at = utcnow()
+    # Written at most once a minute: a write on every request would make concurrent
+    # requests with one key queue on this row's lock.
+    now = utcnow()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        api_key.last_used_at = now
     return api_key

@@ -27,7 +27,7 @@ CURRENT_PHRASES = {
     StepKind.TRAINING: _l("Vous suivez une formation : %(title)s"),
     StepKind.VOLUNTEERING: _l("Vous faites du bénévolat : %(title)s"),
     StepKind.EMPLOYMENT: _l("Vous travaillez : %(title)s"),
-    StepKind.SOCIAL_SUPPORT: _l("Vous êtes accompagné : %(title)s"),
+    StepKind.SOCIAL_SUPPORT: _l("Vous avez un accompagnement : %(title)s"),
     StepKind.OTHER: _l("En cours : %(title)s"),
 }
 

@@ -70,6 +70,7 @@ class PathwayStep(db.Model):
 
     organisation: Mapped[Organisation] = relationship()
     beneficiary: Mapped[Beneficiary] = relationship()
+    appointment: Mapped["Appointment | None"] = relationship()  # noqa: F821
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),

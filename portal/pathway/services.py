@@ -90,10 +90,17 @@ def upsert_step(
 
 def steps_of(beneficiary: Beneficiary) -> list[PathwayStep]:
     """The whole pathway, every organisation's steps, oldest first (undated ones last)."""
+    from portal.appointments.models import Appointment, Slot
+
     return list(
         db.session.scalars(
             select(PathwayStep)
-            .options(joinedload(PathwayStep.organisation))
+            .options(
+                joinedload(PathwayStep.organisation),
+                joinedload(PathwayStep.appointment)
+                .joinedload(Appointment.slot)
+                .joinedload(Slot.counsellor),
+            )
             .where(PathwayStep.beneficiary_id == beneficiary.id)
             .order_by(PathwayStep.starts_on.is_(None), PathwayStep.starts_on, PathwayStep.id)
         )

@@ -9,7 +9,8 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
 from portal.beneficiaries.models import Beneficiary
@@ -38,9 +39,11 @@ def queue_sms(
     priority: int = PRIORITY_NOTICE,
     due_at: datetime | None = None,
     send_before: datetime | None = None,
+    appointment_id: int | None = None,
 ) -> SmsMessage:
     """Writes the message to the outbox in the caller's transaction; nothing is sent yet."""
     message = SmsMessage(
+        appointment_id=appointment_id,
         to=to,
         body=body,
         kind=kind,
@@ -54,6 +57,37 @@ def queue_sms(
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def queue_notice(
+    person: Beneficiary | None,
+    organisation: Organisation,
+    kind: SmsKind,
+    template: str,
+    *,
+    appointment_id: int | None = None,
+    **context,
+) -> SmsMessage | None:
+    """An SMS that tells the person about a change, in their language, from their
+    organisation; nothing when they said no to SMS (sign-in codes do not come here)."""
+    if person is None or not person.may_receive_sms:
+        return None
+    with force_locale(person.language):
+        body = render_template(
+            template,
+            sender=organisation.sender_name,
+            link=current_app.config["PORTAL_BASE_URL"],
+            **context,
+        ).strip()
+    return queue_sms(
+        to=person.phone,
+        body=body,
+        kind=kind,
+        beneficiary=person,
+        organisation=organisation,
+        language=person.language,
+        appointment_id=appointment_id,
+    )
 
 
 def _backend():

@@ -1,0 +1,73 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.appointments.models import SlotMode, SlotPurpose
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Motif (la personne le lira)"),
+        validators=[
+            DataRequired(_l("Écrivez un motif : la personne le lira dans un SMS.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+        description=_l("Par exemple : je suis absente ce jour-là, choisissez un autre moment."),
+    )
+
+
+class OutcomeForm(FlaskForm):
+    outcome = RadioField(
+        _l("Le rendez-vous a eu lieu ?"),
+        choices=[
+            SelectChoice("attended", _l("Venu")),
+            SelectChoice("no_show", _l("Absent sans prévenir")),
+            SelectChoice("excused", _l("Absent excusé")),
+        ],
+        validators=[InputRequired(_l("Choisissez ce qui s'est passé."))],
+    )
+
+
+MODE_CHOICES = [
+    SelectChoice(SlotMode.IN_PERSON.value, _l("Sur place")),
+    SelectChoice(SlotMode.PHONE.value, _l("Par téléphone")),
+    SelectChoice(SlotMode.VIDEO.value, _l("En vidéo")),
+]
+PURPOSE_CHOICES = [
+    SelectChoice(SlotPurpose.ORIENTATION.value, _l("Orientation")),
+    SelectChoice(SlotPurpose.FOLLOW_UP.value, _l("Suivi")),
+    SelectChoice(SlotPurpose.CONTRACT.value, _l("Contrat d'engagement")),
+    SelectChoice(SlotPurpose.OTHER.value, _l("Autre")),
+]
+
+
+class SlotForm(FlaskForm):
+    first_day = DateField(_l("Jour"), validators=[InputRequired(_l("Choisissez un jour."))])
+    time = TimeField(_l("Heure"), validators=[InputRequired(_l("Choisissez une heure."))])
+    duration_minutes = IntegerField(
+        _l("Durée en minutes"),
+        default=30,
+        validators=[
+            InputRequired(_l("Indiquez une durée.")),
+            NumberRange(min=10, max=240, message=_l("Entre 10 et 240 minutes.")),
+        ],
+    )
+    mode = SelectField(_l("Où"), choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
+    location = StringField(
+        _l("Adresse (pour un rendez-vous sur place)"),
+        validators=[Optional(), Length(max=300, message=_l("300 caractères au plus."))],
+    )
+    purpose = SelectField(_l("Objet"), choices=PURPOSE_CHOICES, default=SlotPurpose.FOLLOW_UP.value)
+    repeat_until = DateField(
+        _l("Répéter chaque semaine jusqu'au (facultatif)"), validators=[Optional()]
+    )

@@ -1,0 +1,156 @@
+"""Booking, moving and cancelling, for the beneficiary."""
+
+from collections import OrderedDict
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.appointments import services
+from portal.auth.forms import ConfirmForm
+from portal.auth.roles import BENEFICIARY, roles_required
+from portal.extensions import db
+from portal.web import page_or_fragment
+
+bp = Blueprint("appointments", __name__, url_prefix="/rendez-vous")
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@bp.app_context_processor
+def appointment_words():
+    from portal.appointments import labels
+
+    return {"appointment_labels": labels}
+
+
+def _own_or_404(appointment_id: int):
+    appointment = services.own_appointment(current_user, appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _days(slots) -> "OrderedDict[date, list]":
+    days: OrderedDict[date, list] = OrderedDict()
+    for slot in sorted(slots, key=lambda s: s.starts_at):
+        days.setdefault(slot.starts_at.astimezone(PARIS).date(), []).append(slot)
+    return days
+
+
+@bp.route("/")
+@roles_required(BENEFICIARY)
+def index():
+    """The person's appointments to come, and the way to book one."""
+    return render_template("appointments/index.html", appointments=services.upcoming(current_user))
+
+
+@bp.route("/nouveau")
+@roles_required(BENEFICIARY)
+def choose():
+    """Free slots grouped by day; one day shown at a time, htmx swaps the day."""
+    moving = request.args.get("deplacer", type=int)
+    if moving is not None:
+        _own_or_404(moving)
+    slots = services.bookable_slots(current_user)
+    days = _days(slots)
+    chosen = request.args.get("jour", "")
+    try:
+        day = date.fromisoformat(chosen) if chosen else next(iter(days), None)
+    except ValueError:
+        day = next(iter(days), None)
+    if day not in days:
+        day = next(iter(days), None)
+    referents = services.referent_emails(current_user)
+    return page_or_fragment(
+        "appointments/choose.html",
+        "appointments/_day.html",
+        days=days,
+        day=day,
+        slots=days.get(day, []),
+        moving=moving,
+        referents=referents,
+    )
+
+
+@bp.route("/creneaux/<int:slot_id>", methods=["GET", "POST"])
+@roles_required(BENEFICIARY)
+def confirm(slot_id: int):
+    """A summary of the slot and one button; the booking (or the move) happens on POST."""
+    moving_id = request.args.get("deplacer", type=int)
+    moving = _own_or_404(moving_id) if moving_id is not None else None
+    slot = services.bookable_slot(current_user, slot_id)
+    if slot is None:
+        flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
+        return redirect(url_for("appointments.choose", deplacer=moving_id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            if moving is not None:
+                appointment = services.reschedule(moving, slot_id)
+            else:
+                appointment = services.book(current_user, slot_id)
+            db.session.commit()
+        except services.AppointmentError as error:
+            db.session.rollback()
+            if error.code == "too_late":
+                flash(
+                    _("Il est trop tard pour le déplacer ici. Appelez votre conseiller."), "error"
+                )
+                return redirect(url_for("appointments.detail", appointment_id=moving_id))
+            flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
+            return redirect(url_for("appointments.choose", deplacer=moving_id))
+        return redirect(url_for("appointments.detail", appointment_id=appointment.id, fait=1))
+    return render_template("appointments/confirm.html", slot=slot, form=form, moving=moving)
+
+
+@bp.route("/<int:appointment_id>")
+@roles_required(BENEFICIARY)
+def detail(appointment_id: int):
+    """One appointment: when, where, its status, and what the person can still do."""
+    appointment = _own_or_404(appointment_id)
+    return render_template(
+        "appointments/detail.html",
+        appointment=appointment,
+        may_change=services.may_change(appointment),
+        just_booked=request.args.get("fait") == "1",
+        referent=services.referent_for(appointment),
+    )
+
+
+@bp.route("/<int:appointment_id>/annuler", methods=["GET", "POST"])
+@roles_required(BENEFICIARY)
+def cancel(appointment_id: int):
+    """A summary, then one button; after the limit, whom to call."""
+    appointment = _own_or_404(appointment_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and services.may_change(appointment):
+        services.cancel_by_beneficiary(appointment)
+        db.session.commit()
+        flash(_("Votre rendez-vous est annulé. Votre conseiller est prévenu."), "info")
+        return redirect(url_for("appointments.index"))
+    return render_template(
+        "appointments/cancel.html",
+        appointment=appointment,
+        form=form,
+        may_change=services.may_change(appointment),
+        referent=services.referent_for(appointment),
+    )
+
+
+@bp.route("/<int:appointment_id>/agenda.ics")
+@roles_required(BENEFICIARY)
+def calendar(appointment_id: int):
+    """The appointment for the phone's calendar, with an alarm an hour before."""
+    appointment = _own_or_404(appointment_id)
+    body = services.calendar_file(
+        appointment,
+        summary=_("Rendez-vous avec %(name)s", name=appointment.slot.counsellor.name),
+        reminder=_("Rendez-vous dans une heure"),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="rendez-vous-{appointment.id}.ics"'},
+    )

@@ -1,0 +1,80 @@
+"""Booking on a phone, confirmed by a counsellor in another browser, then moved and cancelled."""
+
+from datetime import timedelta
+
+from playwright.sync_api import expect
+
+from tests.factories import (
+    PASSWORD,
+    make_beneficiary,
+    make_counsellor,
+    make_organisation,
+    make_slot,
+)
+
+
+def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessible):
+    organisation = make_organisation(department_code="29")
+    counsellor = make_counsellor(organisation, email="claire@example.org")
+    make_beneficiary(organisation, first_name="Amina", phone="+33612345678")
+    first = make_slot(counsellor, starts_in=timedelta(days=2))
+    make_slot(counsellor, starts_in=timedelta(days=4))
+    first_id = first.id
+
+    person = new_page("fr-FR")
+    sign_in_by_sms(person, "06 12 34 56 78")
+    person.locator("main a[href='/rendez-vous/nouveau']").click()
+    expect(person.get_by_role("heading", level=1)).to_have_text("Choisissez un moment")
+    assert_accessible(person, "slot list")
+    person.locator(f"a[href='/rendez-vous/creneaux/{first_id}']").click()
+    assert_accessible(person, "booking summary")
+    person.get_by_role("button", name="Demander ce rendez-vous").click()
+    expect(person.locator("main")).to_contain_text("Votre demande est envoyée")
+    assert_accessible(person, "booked")
+
+    # The pathway shows it.
+    person.goto("/accueil")
+    expect(person.locator("ol.timeline")).to_contain_text("Rendez-vous avec")
+
+    # The counsellor confirms, in their own browser.
+    staff = new_page("fr-FR")
+    staff.goto("/conseiller/connexion")
+    staff.fill("input[name='email']", "claire@example.org")
+    staff.fill("input[name='password']", PASSWORD)
+    staff.locator("main form button[type='submit']").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Demandes de rendez-vous à traiter")
+    assert_accessible(staff, "counsellor queue")
+    staff.locator("main form button.button").first.click()
+    expect(staff.locator("main")).to_contain_text("Confirmé. Un SMS prévient la personne.")
+    assert_accessible(staff, "queue after confirming")
+
+    # The person sees it confirmed, moves it, then cancels it.
+    person.goto("/rendez-vous/")
+    expect(person.locator("main")).to_contain_text("Confirmé")
+    person.locator("main .card a").first.click()
+    person.get_by_role("link", name="Changer de jour ou d'heure").click()
+    person.locator("a.button").first.click()
+    person.get_by_role("button", name="Déplacer mon rendez-vous ici").click()
+    expect(person.locator("main")).to_contain_text("Votre demande est envoyée")
+    person.get_by_role("link", name="Annuler ce rendez-vous").click()
+    assert_accessible(person, "cancel summary")
+    person.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
+    expect(person.locator("main")).to_contain_text("Votre rendez-vous est annulé")
+    expect(person.locator("main")).to_contain_text("Vous n'avez pas de rendez-vous prévu.")
+
+
+def test_counsellor_agenda_and_slots_pages_are_accessible(new_page, assert_accessible):
+    counsellor = make_counsellor(make_organisation(department_code="29"), email="c@example.org")
+    make_slot(counsellor, starts_in=timedelta(days=1))
+    staff = new_page("fr-FR")
+    staff.goto("/conseiller/connexion")
+    staff.fill("input[name='email']", "c@example.org")
+    staff.fill("input[name='password']", PASSWORD)
+    staff.locator("main form button[type='submit']").click()
+    staff.goto("/conseiller/agenda")
+    assert_accessible(staff, "agenda")
+    staff.goto("/conseiller/creneaux")
+    assert_accessible(staff, "slots")
+    staff.locator("main form button.button").click()  # publish with nothing filled in
+    expect(staff.locator("main")).to_contain_text("Choisissez un jour.")
+    assert_accessible(staff, "slots with errors")
