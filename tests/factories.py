@@ -109,3 +109,52 @@ def make_step(beneficiary: Beneficiary, organisation: Organisation, **fields) ->
     db.session.add(step)
     db.session.commit()
     return step
+
+
+def make_pathway(**person_fields):
+    """A person followed by a department and a PLIE, with a done, a current and a planned
+    step from both: (person, department, plie)."""
+    department = make_organisation(slug="bas-rhin")
+    department.name = "Département du Bas-Rhin"
+    plie = make_organisation(slug="plie-strasbourg")
+    plie.name = "PLIE de Strasbourg"
+    values = {"first_name": "Amina", "rsa_registration_date": date.today() - timedelta(days=20)}
+    person = make_beneficiary(department, **{**values, **person_fields})
+    db.session.add(
+        FollowUp(
+            organisation=plie,
+            beneficiary=person,
+            external_id="PLIE-1",
+            referent_name="Karim Benali",
+            referent_email="karim@plie.example",
+            referent_phone="+33388000000",
+        )
+    )
+    db.session.commit()
+    make_step(
+        person,
+        department,
+        kind=StepKind.ORIENTATION,
+        status=StepStatus.DONE,
+        title="Orientation vers un accompagnement",
+        starts_on=date.today() - timedelta(days=15),
+    )
+    make_step(
+        person,
+        plie,
+        kind=StepKind.TRAINING,
+        status=StepStatus.IN_PROGRESS,
+        title="Remise à niveau en français",
+        starts_on=date.today() - timedelta(days=3),
+        organisation_name="Greta",
+    )
+    make_step(
+        person,
+        department,
+        kind=StepKind.IMMERSION,
+        status=StepStatus.PLANNED,
+        title="Immersion en boulangerie",
+        starts_on=date.today() + timedelta(days=10),
+        description="Une semaine pour découvrir le métier.",
+    )
+    return person, department, plie

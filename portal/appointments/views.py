@@ -33,10 +33,12 @@ def _own_or_404(appointment_id: int):
 
 
 def _days(slots) -> "OrderedDict[date, list]":
-    days: OrderedDict[date, list] = OrderedDict()
-    for slot in sorted(slots, key=lambda s: s.starts_at):
-        days.setdefault(slot.starts_at.astimezone(PARIS).date(), []).append(slot)
-    return days
+    """Slots by day, days in order; within a day, the order bookable_slots chose (reserved
+    for the person, then their référent's, then by time)."""
+    by_day: dict[date, list] = {}
+    for slot in slots:
+        by_day.setdefault(slot.starts_at.astimezone(PARIS).date(), []).append(slot)
+    return OrderedDict(sorted(by_day.items()))
 
 
 @bp.route("/")

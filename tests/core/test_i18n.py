@@ -79,7 +79,12 @@ def test_the_catalogs_hold_every_string_of_the_code(tmp_path):
     """A string added to a template or view without `pybabel update` is caught here."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
             "-F",
             "babel.cfg",
             "-k",
@@ -88,7 +93,8 @@ def test_the_catalogs_hold_every_string_of_the_code(tmp_path):
             str(pot),
             "--no-location",
             "--omit-header",
-            "."],
+            ".",
+        ],
         cwd=ROOT,
         check=True,
     )

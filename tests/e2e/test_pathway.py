@@ -1,65 +1,18 @@
 """The pathway page on a phone, in French and in Arabic, with no accessibility violation."""
 
-from datetime import date, timedelta
-
 import pytest
 from playwright.sync_api import expect
 
-from portal.beneficiaries.models import FollowUp
-from portal.extensions import db
-from portal.pathway.models import StepKind, StepStatus
 from tests.factories import (
     make_appointment,
-    make_beneficiary,
     make_counsellor,
-    make_organisation,
+    make_pathway,
     make_slot,
-    make_step,
 )
 
 
 def _pathway(language: str):
-    department = make_organisation(slug="bas-rhin")
-    plie = make_organisation(slug="plie")
-    person = make_beneficiary(
-        department, first_name="Amina", phone="+33612345678", language=language
-    )
-    db.session.add(
-        FollowUp(
-            organisation=plie,
-            beneficiary=person,
-            external_id="P-1",
-            referent_name="Karim Benali",
-            referent_email="k@plie.example",
-            referent_phone="+33388000000",
-        )
-    )
-    db.session.commit()
-    make_step(
-        person,
-        department,
-        kind=StepKind.ORIENTATION,
-        status=StepStatus.DONE,
-        starts_on=date.today() - timedelta(days=12),
-        title="Orientation",
-    )
-    make_step(
-        person,
-        plie,
-        kind=StepKind.TRAINING,
-        status=StepStatus.IN_PROGRESS,
-        title="Remise à niveau en français",
-        starts_on=date.today() - timedelta(days=3),
-    )
-    make_step(
-        person,
-        department,
-        kind=StepKind.IMMERSION,
-        status=StepStatus.PLANNED,
-        title="Immersion en boulangerie",
-        starts_on=date.today() + timedelta(days=9),
-        description="Une semaine pour découvrir le métier.",
-    )
+    person, department, _plie = make_pathway(phone="+33612345678", language=language)
     make_appointment(make_slot(make_counsellor(department)), person)
     return person
 

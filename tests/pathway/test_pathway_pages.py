@@ -5,64 +5,20 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from portal.beneficiaries.models import FollowUp
 from portal.extensions import db
-from portal.pathway.models import StepKind, StepStatus
 from tests.factories import (
     make_appointment,
     make_beneficiary,
     make_counsellor,
     make_organisation,
+    make_pathway,
     make_slot,
     make_step,
 )
 
 
 def _person_with_two_organisations():
-    department = make_organisation(slug="bas-rhin")
-    department.name = "Département du Bas-Rhin"
-    plie = make_organisation(slug="plie-strasbourg")
-    plie.name = "PLIE de Strasbourg"
-    person = make_beneficiary(
-        department, first_name="Amina", rsa_registration_date=date.today() - timedelta(days=20)
-    )
-    db.session.add(
-        FollowUp(
-            organisation=plie,
-            beneficiary=person,
-            external_id="PLIE-1",
-            referent_name="Karim Benali",
-            referent_email="karim@plie.example",
-            referent_phone="+33388000000",
-        )
-    )
-    db.session.commit()
-    make_step(
-        person,
-        department,
-        kind=StepKind.ORIENTATION,
-        status=StepStatus.DONE,
-        title="Orientation vers un accompagnement",
-        starts_on=date.today() - timedelta(days=15),
-    )
-    make_step(
-        person,
-        plie,
-        kind=StepKind.TRAINING,
-        status=StepStatus.IN_PROGRESS,
-        title="Remise à niveau en français",
-        starts_on=date.today() - timedelta(days=3),
-        organisation_name="Greta",
-    )
-    make_step(
-        person,
-        department,
-        kind=StepKind.IMMERSION,
-        status=StepStatus.PLANNED,
-        title="Immersion en boulangerie",
-        starts_on=date.today() + timedelta(days=10),
-    )
-    return person, department, plie
+    return make_pathway()
 
 
 def test_the_page_says_where_the_person_is_what_comes_next_and_who_follows_them(sign_in):
