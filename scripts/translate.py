@@ -22,7 +22,7 @@ def main(path: str) -> None:
                 message.string = table[message.id]
         missing = [m.id for m in catalog if m.id and not m.string]
         with open(po_path, "wb") as handle:
-            write_po(handle, catalog, width=100)
+            write_po(handle, catalog, width=76)
         print(f"{language}: {len(missing)} still to translate")
         for msgid in missing:
             print(f"  {msgid}")

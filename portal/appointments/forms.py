@@ -30,9 +30,9 @@ class OutcomeForm(FlaskForm):
     outcome = RadioField(
         _l("Le rendez-vous a eu lieu ?"),
         choices=[
-            SelectChoice("attended", _l("Venu")),
-            SelectChoice("no_show", _l("Absent sans prévenir")),
-            SelectChoice("excused", _l("Absent excusé")),
+            SelectChoice("attended", _l("Présence")),
+            SelectChoice("no_show", _l("Absence sans prévenir")),
+            SelectChoice("excused", _l("Absence excusée")),
         ],
         validators=[InputRequired(_l("Choisissez ce qui s'est passé."))],
     )
@@ -62,7 +62,7 @@ class SlotForm(FlaskForm):
             NumberRange(min=10, max=240, message=_l("Entre 10 et 240 minutes.")),
         ],
     )
-    mode = SelectField(_l("Où"), choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
+    mode = SelectField(_l("Comment"), choices=MODE_CHOICES, default=SlotMode.IN_PERSON.value)
     location = StringField(
         _l("Adresse (pour un rendez-vous sur place)"),
         validators=[Optional(), Length(max=300, message=_l("300 caractères au plus."))],

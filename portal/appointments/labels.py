@@ -22,7 +22,7 @@ STATUS_LABELS = {
     AppointmentStatus.CONFIRMED: _l("Confirmé"),
     AppointmentStatus.DECLINED: _l("Refusé"),
     AppointmentStatus.CANCELLED: _l("Annulé"),
-    AppointmentStatus.ATTENDED: _l("Venu"),
-    AppointmentStatus.NO_SHOW: _l("Absent sans prévenir"),
-    AppointmentStatus.EXCUSED: _l("Absent excusé"),
+    AppointmentStatus.ATTENDED: _l("Présence"),
+    AppointmentStatus.NO_SHOW: _l("Absence sans prévenir"),
+    AppointmentStatus.EXCUSED: _l("Absence excusée"),
 }

@@ -98,7 +98,8 @@ def confirm(slot_id: int):
             db.session.rollback()
             if error.code == "too_late":
                 flash(
-                    _("Il est trop tard pour le déplacer ici. Appelez votre conseiller."), "error"
+                    _("Il est trop tard pour le déplacer en ligne. Appelez votre conseiller."),
+                    "error",
                 )
                 return redirect(url_for("appointments.detail", appointment_id=moving_id))
             flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")

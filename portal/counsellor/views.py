@@ -210,7 +210,7 @@ def _slot_error_message(error) -> str:
         "no_such_time": _("Cette heure n'existe pas ce jour-là (changement d'heure)."),
         "past": _("Ce moment est déjà passé."),
         "location_required": _("Indiquez l'adresse pour un rendez-vous sur place."),
-        "bad_period": _("La fin de la série doit être après le premier jour, dans l'année."),
+        "bad_period": _("La fin de la série doit tomber entre le premier jour et un an plus tard."),
     }.get(error.code, _("Ce créneau ne peut pas être publié."))
 
 

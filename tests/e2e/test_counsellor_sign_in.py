@@ -1,4 +1,4 @@
-"""A counsellor signs in with email and password and lands on the caseload."""
+"""A counsellor signs in with email and password, lands on the to-do list, opens the caseload."""
 
 import re
 
@@ -32,8 +32,11 @@ def test_counsellor_signs_in_and_sees_the_caseload(page: Page, assert_accessible
     page.get_by_role("button", name="Se connecter").click()
 
     expect(page).to_have_url(re.compile(r"/conseiller/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Claire Muller")
-    expect(page.get_by_role("heading", level=2, name="Personnes suivies")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Bonjour Claire Muller")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de rendez-vous à traiter")
+    assert_accessible(page, "the to-do list")
+    page.get_by_role("link", name="Dossiers").click()
+    expect(page.get_by_role("heading", level=1, name="Personnes suivies")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="DOS-42")
     expect(row).to_contain_text("Diallo Amina")
     expect(row).to_contain_text("Vous")
