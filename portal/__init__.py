@@ -109,12 +109,14 @@ def _register_blueprints(app: Flask) -> None:
     from portal.counsellor.views import bp as counsellor_bp
     from portal.home.views import bp as home_bp
     from portal.pathway.views import bp as pathway_bp
+    from portal.sms.views import bp as sms_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
     app.register_blueprint(pathway_bp)
     app.register_blueprint(appointments_bp)
+    app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
 
 

@@ -37,6 +37,9 @@ class Config:
         # Empty means the client's own default; tests point it at a fake on 127.0.0.1.
         self.TWILIO_API_BASE = env.get("TWILIO_API_BASE", "")
         self.WEBHOOK_ALLOW_INSECURE = _flag("WEBHOOK_ALLOW_INSECURE")
+        # After this, a message a worker claimed but never finished is taken up again
+        # (after asking Twilio whether it already has it).
+        self.SMS_CLAIM_TIMEOUT_SECONDS = float(env.get("SMS_CLAIM_TIMEOUT_SECONDS", "300"))
 
         # A shared store (redis://127.0.0.1:6379) is needed once several workers serve the
         # site; memory:// is right for one process on a laptop.

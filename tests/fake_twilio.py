@@ -80,6 +80,8 @@ class FakeTwilio:
 
     def _answer(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
+        if request.method == "GET" and len(parts) == 4 and parts[3] == "Messages.json":
+            return self._list(request, parts[2])
         if (
             request.method != "POST"
             or len(parts) != 4
@@ -130,6 +132,37 @@ class FakeTwilio:
             "uri": f"/2010-04-01/Accounts/{parts[2]}/Messages/{sid}.json",
         }
         return Response(json.dumps(resource), status=201, content_type="application/json")
+
+    def _list(self, request: Request, account_sid: str) -> Response:
+        """GET Messages.json?To=…: what was sent to that number (DateSent> is ignored)."""
+        to = request.args.get("To")
+        with self._lock:
+            found = [m for m in self.messages if to is None or m.to == to]
+        resources = [
+            {
+                "sid": m.sid,
+                "account_sid": account_sid,
+                "to": m.to,
+                "from": m.sender,
+                "body": m.body,
+                "status": "sent",
+                "num_segments": str(count_segments(m.body)),
+                "direction": "outbound-api",
+            }
+            for m in reversed(found)
+        ]
+        page = {
+            "messages": resources,
+            "page": 0,
+            "page_size": 50,
+            "start": 0,
+            "end": max(0, len(resources) - 1),
+            "first_page_uri": request.full_path,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "uri": request.full_path,
+        }
+        return Response(json.dumps(page), status=200, content_type="application/json")
 
     @staticmethod
     def _error(status: int, code: int, message: str) -> Response:

@@ -27,6 +27,7 @@ from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
 from portal.sms.models import SmsKind
+from portal.sms.schedule import reminder_times
 from portal.sms.services import queue_notice
 
 logger = logging.getLogger(__name__)
@@ -144,15 +145,46 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
 
 
 def _notify(appointment: Appointment, kind: SmsKind, template: str, **context) -> None:
+    # Past the start, news about an appointment is no longer worth an SMS.
     queue_notice(
         appointment.beneficiary,
         appointment.slot.organisation,
         kind,
         template,
         appointment_id=appointment.id,
+        send_before=appointment.slot.starts_at,
         slot=appointment.slot,
         **context,
     )
+
+
+def _queue_reminders(appointment: Appointment, now: datetime | None = None) -> None:
+    """The 48-hour and the morning reminders, in allowed hours; dropped at send time if the
+    appointment no longer stands."""
+    slot = appointment.slot
+    organisation = slot.organisation
+    times = reminder_times(
+        slot.starts_at,
+        now or utcnow(),
+        organisation.department_code,
+        organisation.reminder_hours_before,
+        organisation.morning_reminder_hour,
+    )
+    for key, kind, template in (
+        ("48h", SmsKind.REMINDER_48H, "sms/reminder_48h.txt"),
+        ("day", SmsKind.REMINDER_DAY, "sms/reminder_day.txt"),
+    ):
+        if key in times:
+            queue_notice(
+                appointment.beneficiary,
+                organisation,
+                kind,
+                template,
+                appointment_id=appointment.id,
+                due_at=times[key],
+                send_before=slot.starts_at,
+                slot=slot,
+            )
 
 
 def _event(type_: str, appointment: Appointment, by: str, **data) -> None:
@@ -373,6 +405,7 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     _event("appointment.requested", appointment, by)
     sync_step(appointment)
     _notify(appointment, SmsKind.APPOINTMENT_REQUESTED, "sms/appointment_requested.txt")
+    _queue_reminders(appointment)
     db.session.flush()
     return appointment
 
@@ -477,6 +510,7 @@ def reschedule(
     )
     move_step(appointment, moved)
     _notify(moved, SmsKind.APPOINTMENT_RESCHEDULED, "sms/appointment_rescheduled.txt")
+    _queue_reminders(moved)
     db.session.flush()
     return moved
 

@@ -18,6 +18,7 @@ from portal.db_types import utcnow
 from portal.events import webhooks
 from portal.extensions import db
 from portal.pathway.services import pathway_of
+from portal.sms.services import messages_of
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
 PARIS = ZoneInfo("Europe/Paris")
@@ -278,4 +279,5 @@ def person(beneficiary_id: int):
         person=follow_up.beneficiary,
         external_id=follow_up.external_id,
         pathway=pathway_of(follow_up.beneficiary),
+        messages=messages_of(follow_up.beneficiary),
     )

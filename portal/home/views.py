@@ -1,12 +1,23 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.forms import ConfirmForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
 from portal.extensions import db
 from portal.pathway.services import pathway_of
+from portal.sms.services import set_sms_opt_out
 
 bp = Blueprint("home", __name__)
 
@@ -44,3 +55,22 @@ def language():
     if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
         target = url_for("home.index")
     return redirect(target)
+
+
+@bp.route("/parametres", methods=["GET", "POST"])
+@roles_required(BENEFICIARY)
+def settings():
+    """SMS on or off; the back office hears of it through an event."""
+    form = ConfirmForm()
+    if form.validate_on_submit() and request.form.get("sms") in ("on", "off"):
+        changed = set_sms_opt_out(current_user, request.form["sms"] == "off", by="portal")
+        db.session.commit()
+        if changed:
+            flash(
+                _("Vous ne recevrez plus de SMS de rappel.")
+                if current_user.sms_opted_out
+                else _("Vous recevrez de nouveau les SMS de rappel."),
+                "info",
+            )
+        return redirect(url_for("home.settings"))
+    return render_template("home/settings.html", form=form)

@@ -18,6 +18,10 @@ class Organisation(db.Model):
     # Shown at the start of every SMS ("Dép. Bas-Rhin"); the name when empty.
     sms_sender_name: Mapped[str | None] = mapped_column(String(40))
     cancellation_limit_minutes: Mapped[int] = mapped_column(default=120)
+    # Reminders: so many hours before (None: none), and on the morning of the day at
+    # this hour, Paris time (None: none).
+    reminder_hours_before: Mapped[int | None] = mapped_column(default=48)
+    morning_reminder_hour: Mapped[int | None] = mapped_column(default=8)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     counsellors: Mapped[list["Counsellor"]] = relationship(back_populates="organisation")
@@ -25,6 +29,14 @@ class Organisation(db.Model):
     __table_args__ = (
         CheckConstraint("slug <> ''", name="slug_not_empty"),
         CheckConstraint("cancellation_limit_minutes >= 0", name="cancellation_limit_positive"),
+        CheckConstraint(
+            "reminder_hours_before IS NULL OR reminder_hours_before BETWEEN 1 AND 168",
+            name="reminder_within_a_week",
+        ),
+        CheckConstraint(
+            "morning_reminder_hour IS NULL OR morning_reminder_hour BETWEEN 8 AND 19",
+            name="morning_reminder_in_allowed_hours",
+        ),
     )
 
     @property

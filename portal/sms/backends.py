@@ -14,6 +14,7 @@ class Outgoing:
     to: str
     body: str
     message_id: int
+    status_callback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class ConsoleBackend:
     def send(self, message: Outgoing) -> Accepted:
         self.logger.warning("SMS to %s: %s", message.to, message.body)
         return Accepted(provider_id=f"console-{message.message_id}", segments=None)
+
+    def find_sent(self, message: Outgoing, since) -> Accepted | None:
+        return None  # nothing was sent anywhere: printing again is harmless
 
 
 # Twilio's error codes after which another try cannot succeed (invalid or
@@ -78,6 +82,8 @@ class TwilioBackend:
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         kwargs = {"to": message.to, "body": message.body}
+        if message.status_callback and message.status_callback.startswith("https://"):
+            kwargs["status_callback"] = message.status_callback
         if self.messaging_service_sid:
             kwargs["messaging_service_sid"] = self.messaging_service_sid
         else:
@@ -93,6 +99,20 @@ class TwilioBackend:
             raise SmsError(f"Twilio unreachable: {error}") from error
         segments = int(created.num_segments) if created.num_segments else None
         return Accepted(provider_id=created.sid, segments=segments, status=created.status or "sent")
+
+    def find_sent(self, message: Outgoing, since) -> Accepted | None:
+        """The message if Twilio already has it (same number, same text, since `since`)."""
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            found = self.client.messages.list(to=message.to, date_sent_after=since, limit=50)
+        except (TwilioException, OSError) as error:
+            raise SmsError(f"Twilio unreachable: {error}") from error
+        for sent in found:
+            if sent.body == message.body:
+                segments = int(sent.num_segments) if sent.num_segments else None
+                return Accepted(provider_id=sent.sid, segments=segments, status=sent.status)
+        return None
 
 
 BACKENDS = {"console": ConsoleBackend, "twilio": TwilioBackend}
