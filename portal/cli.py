@@ -84,11 +84,14 @@ def create_counsellor(slug: str, email: str, name: str, password: str, admin: bo
 @click.command("worker")
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--sms-threads", default=4, show_default=True, help="SMS sending loops (they wait on Twilio)."
+)
+def worker(once: bool, interval: float, sms_threads: int) -> None:
     """Send due SMS and webhooks until stopped.
 
-    SMS and webhooks run in two loops side by side, so a slow webhook receiver never
-    delays an SMS (a sign-in code above all).
+    SMS and webhooks run in loops side by side, so a slow webhook receiver never
+    delays an SMS (a sign-in code above all); several SMS loops claim separate batches.
     """
     from flask import current_app
 
@@ -105,7 +108,9 @@ def worker(once: bool, interval: float) -> None:
         signal.signal(signal.SIGINT, stop)
     app = current_app._get_current_object()
     loops = [
-        threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping)),
+        threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping))
+        for _ in range(max(1, sms_threads))
+    ] + [
         threading.Thread(
             target=_loop, args=(app, "webhook deliveries", deliver_due, once, interval, stopping)
         ),

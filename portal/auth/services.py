@@ -17,6 +17,7 @@ from portal.db_types import utcnow
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
+from portal.sms.gsm import to_gsm7
 from portal.sms.models import PRIORITY_NOTICE, PRIORITY_SIGN_IN, SmsKind, SmsMessage
 from portal.sms.services import queue_sms
 
@@ -139,7 +140,7 @@ def create_invitation(beneficiary: Beneficiary, organisation: Organisation | Non
         ).strip()
     queue_sms(
         to=beneficiary.phone,
-        body=body,
+        body=to_gsm7(body),
         kind=SmsKind.INVITATION,
         beneficiary=beneficiary,
         organisation=organisation,

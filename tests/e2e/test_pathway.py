@@ -37,3 +37,8 @@ def test_the_pathway_page_reads_well_on_a_phone(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Immersion en boulangerie")
     expect(page.locator("main")).to_contain_text("Une semaine pour découvrir le métier.")
     assert_accessible(page, f"step page ({language})")
+
+    page.goto("/parametres")
+    page.locator("main form button[name='sms']").click()
+    expect(page.locator("main form button[name='sms']")).to_have_attribute("value", "on")
+    assert_accessible(page, f"settings ({language})")
