@@ -68,6 +68,8 @@ def _send_in_background(message_id: int) -> None:
     dies, the worker sends it.
     """
     app = current_app._get_current_object()
+    # Kept so that a test (or a graceful shutdown) can wait for them to finish.
+    running: set[threading.Thread] = app.extensions.setdefault("background_sms", set())
 
     def send():
         with app.app_context():
@@ -77,8 +79,11 @@ def _send_in_background(message_id: int) -> None:
                 logger.exception("immediate send of SMS %s failed", message_id)
             finally:
                 db.session.remove()
+                running.discard(threading.current_thread())
 
-    threading.Thread(target=send, name=f"sms-{message_id}", daemon=True).start()
+    thread = threading.Thread(target=send, name=f"sms-{message_id}", daemon=True)
+    running.add(thread)
+    thread.start()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
