@@ -135,9 +135,9 @@ class Claim:
 def claim_due(limit: int = 100, only_id: int | None = None) -> list[Claim]:
     """Claims due messages for this worker and commits.
 
-    One UPDATE … RETURNING per kind of row decides which worker gets which message;
-    on PostgreSQL the candidates are picked with FOR UPDATE SKIP LOCKED, so workers do
-    not wait on each other. `reclaimed` marks rows a dead worker left in `sending`.
+    Candidates are picked in priority order (FOR UPDATE SKIP LOCKED on PostgreSQL, so
+    workers do not wait on each other), then one UPDATE … RETURNING claims them.
+    `reclaimed` marks rows a dead worker left in `sending`.
     """
     now = utcnow()
     postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -160,9 +160,15 @@ def claim_due(limit: int = 100, only_id: int | None = None) -> list[Claim]:
             candidates = candidates.where(SmsMessage.id == only_id)
         if postgres:
             candidates = candidates.with_for_update(skip_locked=True)
+        # Picked first, then updated: inside an UPDATE's IN (…), PostgreSQL may run a
+        # LIMIT … SKIP LOCKED subquery more than once and claim more than the limit, out
+        # of priority order (seen here: reminders claimed with the sign-in code).
+        picked = db.session.scalars(candidates).all()
+        if not picked:
+            continue
         ids = db.session.scalars(
             update(SmsMessage)
-            .where(SmsMessage.id.in_(candidates.scalar_subquery()), condition)
+            .where(SmsMessage.id.in_(picked), condition)
             .values(status=SmsStatus.SENDING, claimed_at=now, attempts=SmsMessage.attempts + 1)
             .returning(SmsMessage.id)
             .execution_options(synchronize_session=False)
