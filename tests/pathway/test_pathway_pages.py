@@ -1,5 +1,6 @@
 """The pathway page: the person's own, in three languages, in a fixed number of queries."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -88,6 +89,9 @@ def test_a_counsellor_sees_the_timeline_of_a_person_their_organisation_follows(s
     page = of_department.get(f"/conseiller/personnes/{person.id}").get_data(as_text=True)
     assert "Remise à niveau en français" in page  # the PLIE's step, on the same timeline
     assert "Karim Benali" in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert "<" not in title and person.last_name in title
+    assert page.count('id="sms"') == 1  # the SMS sent, once, in the page's body
     outsider = sign_in(make_counsellor(stranger_org))
     assert outsider.get(f"/conseiller/personnes/{person.id}").status_code == 404
 
