@@ -36,6 +36,14 @@ def _setting(language="fr"):
     return organisation, counsellor, person
 
 
+def _booked(starts_at: datetime):
+    """A person of an organisation in Finistère who booked a slot starting then."""
+    _organisation, counsellor, person = _setting()
+    appointment = appointments.book(person, make_slot(counsellor, starts_at=starts_at).id)
+    db.session.commit()
+    return counsellor, person, appointment
+
+
 def _kinds() -> list[SmsKind]:
     return list(
         db.session.scalars(
@@ -89,11 +97,7 @@ def test_book_confirm_and_two_reminders(app, fake_twilio, language, words):
 
 def test_no_reminder_for_a_cancelled_appointment(app, fake_twilio):
     with _at(paris(2026, 11, 23, 10, 0)):
-        _organisation, counsellor, person = _setting()
-        appointment = appointments.book(
-            person, make_slot(counsellor, starts_at=paris(2026, 11, 26, 10, 30)).id
-        )
-        db.session.commit()
+        counsellor, person, appointment = _booked(paris(2026, 11, 26, 10, 30))
         send_due()
         appointments.cancel_by_beneficiary(appointment)
         db.session.commit()
@@ -110,11 +114,7 @@ def test_no_reminder_for_a_cancelled_appointment(app, fake_twilio):
 
 def test_a_moved_appointment_is_reminded_at_its_new_time_only(app, fake_twilio):
     with _at(paris(2026, 11, 23, 10, 0)):
-        _organisation, counsellor, person = _setting()
-        first = appointments.book(
-            person, make_slot(counsellor, starts_at=paris(2026, 11, 26, 10, 30)).id
-        )
-        db.session.commit()
+        counsellor, person, first = _booked(paris(2026, 11, 26, 10, 30))
         moved = appointments.reschedule(
             first, make_slot(counsellor, starts_at=paris(2026, 11, 27, 14, 0)).id
         )
@@ -136,11 +136,7 @@ def test_a_moved_appointment_is_reminded_at_its_new_time_only(app, fake_twilio):
 
 def test_a_confirmation_at_night_waits_for_the_morning(app, fake_twilio):
     with _at(paris(2026, 11, 23, 10, 0)):
-        _organisation, counsellor, person = _setting()
-        appointment = appointments.book(
-            person, make_slot(counsellor, starts_at=paris(2026, 11, 27, 10, 30)).id
-        )
-        db.session.commit()
+        counsellor, person, appointment = _booked(paris(2026, 11, 27, 10, 30))
         send_due()
     with _at(paris(2026, 11, 23, 21, 30)):
         appointments.set_status(appointment, AppointmentStatus.CONFIRMED, None, by="counsellor")
