@@ -1,13 +1,13 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
 from portal.db_types import UTCDateTime, str_enum, utcnow
 from portal.extensions import db
-from portal.organisations.models import Organisation
+from portal.organisations.models import Counsellor, Organisation
 
 
 class OfferKind(enum.Enum):
@@ -28,8 +28,11 @@ class Offer(db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(5))
     city: Mapped[str | None] = mapped_column(String(100))
+    # Where the offer is: its own coordinates, or its postal code's place when it came
+    # without any (then the API answers null, as it was given).
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    located_by_postal_code: Mapped[bool] = mapped_column(default=False, server_default=false())
     is_remote: Mapped[bool] = mapped_column(default=False)
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
@@ -39,10 +42,17 @@ class Offer(db.Model):
     url: Mapped[str | None] = mapped_column(String(500))
     expires_on: Mapped[date | None]
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Title, provider, description and town folded (lower case, no accents) for search.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set when a counsellor entered the offer on the portal rather than the back office.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counsellor.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[Counsellor | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
@@ -64,6 +74,8 @@ class OfferInterest(db.Model):
     )
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a counsellor of the person's organisations marked it as taken in hand.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     offer: Mapped[Offer] = relationship()
     beneficiary: Mapped[Beneficiary] = relationship()
