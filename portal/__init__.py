@@ -108,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.counsellor.views import bp as counsellor_bp
     from portal.home.views import bp as home_bp
+    from portal.offers.views import bp as offers_bp
+    from portal.offers.views import staff_bp as offers_staff_bp
     from portal.pathway.views import bp as pathway_bp
     from portal.sms.views import bp as sms_bp
 
@@ -116,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(counsellor_bp)
     app.register_blueprint(pathway_bp)
     app.register_blueprint(appointments_bp)
+    app.register_blueprint(offers_bp)
+    app.register_blueprint(offers_staff_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
 
@@ -248,3 +252,4 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_short"] = formatting.date_short
     app.jinja_env.filters["time_human"] = formatting.time_human
     app.jinja_env.filters["phone_display"] = formatting.phone_display
+    app.jinja_env.filters["format_number"] = formatting.number

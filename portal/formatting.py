@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_decimal, format_time
 
 from portal.beneficiaries.phones import display_phone
 
@@ -32,3 +32,8 @@ def date_human(value: date | None) -> str:
 
 def phone_display(value: str | None) -> str:
     return display_phone(value) if value else ""
+
+
+def number(value: float | int | None) -> str:
+    """'17,5' in French, '17.5' in English: Babel's decimal for the chosen language."""
+    return "" if value is None else format_decimal(value)

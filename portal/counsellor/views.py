@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from portal.appointments import services as appointments
@@ -17,6 +18,7 @@ from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.db_types import utcnow
 from portal.events import webhooks
 from portal.extensions import db
+from portal.offers import services as offers
 from portal.pathway.services import pathway_of
 from portal.sms.services import messages_of
 
@@ -31,10 +33,33 @@ def index():
     return render_template(
         "counsellor/queue.html",
         requests=appointments.requests_to_answer(current_user),
+        interests=offers.interests_to_acknowledge(current_user),
         decline_form=DeclineForm(),
         blank_decline_form=DeclineForm(formdata=None),
         confirm_form=ConfirmForm(),
     )
+
+
+@bp.route("/interets/<int:interest_id>/vu", methods=["POST"])
+@roles_required(*STAFF)
+def acknowledge_interest(interest_id: int):
+    """The référent took the person's interest in hand: it leaves the to-do list."""
+    interest = offers.organisation_interest(current_user, interest_id)
+    if interest is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    offers.acknowledge(interest)
+    db.session.commit()
+    message = _(
+        "Noté : l'intérêt de %(name)s pour « %(offer)s » est traité.",
+        name=interest.beneficiary.first_name,
+        offer=interest.offer.title,
+    )
+    if request.htmx:
+        return f'<li class="card" role="status">{escape(message)}</li>'
+    flash(message, "info")
+    return redirect(url_for("counsellor.index"))
 
 
 def _appointment_or_404(appointment_id: int):
@@ -94,6 +119,7 @@ def decline(appointment_id: int):
         return render_template(
             "counsellor/queue.html",
             requests=appointments.requests_to_answer(current_user),
+            interests=offers.interests_to_acknowledge(current_user),
             decline_form=form,
             blank_decline_form=DeclineForm(formdata=None),
             confirm_form=ConfirmForm(),
