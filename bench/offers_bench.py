@@ -21,6 +21,7 @@ import re
 import shlex
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -191,7 +192,8 @@ def load(app, count: int) -> int:
 
 
 def queries_per_request(app, path: str, profile: bool) -> tuple[int, float, str]:
-    """Statements one request runs (after a first request warmed the caches), its time."""
+    """Statements one request runs (after a first request warmed the caches), and the
+    median time of one request alone, in-process."""
     from portal.extensions import db
 
     client = app.test_client()
@@ -205,12 +207,16 @@ def queries_per_request(app, path: str, profile: bool) -> tuple[int, float, str]
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        started = time.perf_counter()
         response = client.get(path)
-        seconds = time.perf_counter() - started
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.status_code
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        client.get(path)
+        times.append(time.perf_counter() - started)
+    seconds = statistics.median(times)
     report = ""
     if profile:
         profiler = cProfile.Profile()
@@ -219,7 +225,7 @@ def queries_per_request(app, path: str, profile: bool) -> tuple[int, float, str]
             client.get(path)
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         report = out.getvalue()
     return len(statements), seconds, report
 
@@ -367,6 +373,8 @@ def main() -> None:
             )
         print(f"{args.path}: 200, {len(body.encode())} bytes", flush=True)
 
+        load_1, load_5, _ = os.getloadavg()
+        print(f"load average before measuring: {load_1:.2f} (1 min), {load_5:.2f} (5 min)")
         results = {}
         for name, url in (("bare", bare_url), ("page", page_url)):
             wrk(url, args.warmup, args.connections)
@@ -381,8 +389,8 @@ def main() -> None:
     command = "bench/offers_bench.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(f"Command: `.venv/bin/python {command.strip()}`")
     print(
-        f"One request in-process (Flask test client): {statements} SQL statements, "
-        f"{seconds * 1000:.1f} ms"
+        f"One request alone, in-process (Flask test client): {statements} SQL statements, "
+        f"{seconds * 1000:.1f} ms (median of 20)"
     )
     print()
     print("| endpoint | requests/s | p50 | p99 | ratio to bare |")

@@ -19,7 +19,9 @@ from portal.appointments.models import (
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
 from portal.beneficiaries.phones import display_phone
 from portal.extensions import db
-from portal.offers.models import Offer, OfferKind
+from portal.offers.models import OfferKind
+from portal.offers.places import place_of_postal_code
+from portal.offers.services import upsert_offer
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepStatus
@@ -36,6 +38,8 @@ TERRITORIES = [
         "centre": (48.5734, 7.7521),
         "city": "Strasbourg",
         "postal_codes": ["67000", "67100", "67200", "67300", "67400", "67500", "67600"],
+        # Where offers are: the city, towns around it, and one farther away.
+        "offer_postal_codes": ["67000", "67100", "67200", "67400", "67500", "67600", "68000"],
         "place": "Maison de l'insertion, 1 place du Quartier Blanc, 67000 Strasbourg",
         "counsellors": [
             ("claire.muller@bas-rhin.demo", "Claire Muller", True),
@@ -52,6 +56,7 @@ TERRITORIES = [
         "centre": (48.3904, -4.4861),
         "city": "Brest",
         "postal_codes": ["29200", "29480", "29490", "29800", "29850"],
+        "offer_postal_codes": ["29200", "29480", "29490", "29800", "29850", "29000"],
         "place": "Espace insertion, 10 rue de Siam, 29200 Brest",
         "counsellors": [
             ("yann.le-goff@finistere.demo", "Yann Le Goff", True),
@@ -109,7 +114,7 @@ LAST_NAMES = [
 
 OFFERS = {
     OfferKind.IMMERSION: [
-        ("Découvrir le métier de boulanger", "Boulangerie du Marché"),
+        ("Découvrir le métier de boulanger ou boulangère", "Boulangerie du Marché"),
         ("Une semaine en maraîchage bio", "Jardins de la Solidarité"),
         ("Agent d'entretien des espaces verts", "Service des parcs"),
     ],
@@ -281,28 +286,39 @@ def _seed_slots(organisation: Organisation, territory: dict, counsellors) -> lis
 
 
 def _seed_offers(organisation: Organisation, territory: dict, rng: random.Random) -> None:
-    latitude, longitude = territory["centre"]
+    """Through the same service as the API, so offers are searchable and placed."""
+    today = datetime.now(PARIS).date()
     number = 0
     for kind, offers in OFFERS.items():
         for title, provider in offers:
             for _copy in range(2):
                 number += 1
-                db.session.add(
-                    Offer(
-                        organisation=organisation,
-                        external_id=f"OFFRE-{territory['department']}-{number}",
-                        kind=kind,
-                        title=title,
-                        description=f"{title}, avec {provider}. Accompagnement par un tuteur.",
-                        provider_name=provider,
-                        postal_code=rng.choice(territory["postal_codes"]),
-                        city=territory["city"],
-                        latitude=round(latitude + rng.uniform(-0.25, 0.25), 5),
-                        longitude=round(longitude + rng.uniform(-0.35, 0.35), 5),
-                        hours_per_week=rng.choice([None, 20, 24, 35]),
-                        seats=rng.choice([None, 1, 2, 5]),
-                        starts_on=datetime.now(PARIS).date() + timedelta(days=rng.randint(5, 60)),
-                    )
+                postal_code = rng.choice(territory["offer_postal_codes"])
+                place = place_of_postal_code(postal_code)
+                remote = kind is OfferKind.TRAINING and number % 4 == 0
+                # Some come with their own coordinates, the others are placed by postal code.
+                own = number % 3 != 0 and place is not None
+                upsert_offer(
+                    organisation,
+                    f"OFFRE-{territory['department']}-{number}",
+                    {
+                        "kind": kind.value,
+                        "title": title,
+                        "description": f"{title}, avec {provider}.\nUn tuteur vous accompagne.",
+                        "provider_name": provider,
+                        "postal_code": postal_code,
+                        "city": place.name if place else territory["city"],
+                        "latitude": round(place.latitude + rng.uniform(-0.02, 0.02), 5)
+                        if own
+                        else None,
+                        "longitude": round(place.longitude + rng.uniform(-0.03, 0.03), 5)
+                        if own
+                        else None,
+                        "remote": remote,
+                        "hours_per_week": rng.choice([None, 20, 24, 35]),
+                        "seats": rng.choice([None, 1, 2, 5]),
+                        "starts_on": rng.choice([None, today + timedelta(days=rng.randint(5, 60))]),
+                    },
                 )
 
 

@@ -227,10 +227,19 @@ def search_offers(search: OfferSearch, today: date | None = None) -> OfferResult
         hits = [OfferHit(offers[row.id], km) for km, row in chosen]
         return OfferResults(hits, len(within), page)
     total = db.session.scalar(select(func.count(Offer.id)).where(*conditions)) or 0
+    order = [Offer.starts_on.is_(None), Offer.starts_on, Offer.id]
+    if near:
+        # At any distance, nearest first still: a flat-earth distance, plain arithmetic that
+        # both databases sort, ranks offers as the great circle does at a country's scale.
+        north = Offer.latitude - search.place.latitude
+        east = (Offer.longitude - search.place.longitude) * math.cos(
+            math.radians(search.place.latitude)
+        )
+        order = [Offer.latitude.is_(None), north * north + east * east, *order]
     offers = db.session.scalars(
         select(Offer)
         .where(*conditions)
-        .order_by(Offer.starts_on.is_(None), Offer.starts_on, Offer.id)
+        .order_by(*order)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
