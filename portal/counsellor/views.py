@@ -306,4 +306,5 @@ def person(beneficiary_id: int):
         external_id=follow_up.external_id,
         pathway=pathway_of(follow_up.beneficiary),
         messages=messages_of(follow_up.beneficiary),
+        interests=offers.interests_of(follow_up.beneficiary),
     )
