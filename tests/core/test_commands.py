@@ -117,7 +117,10 @@ def test_seed_demo_builds_a_believable_territory(runner):
     kinds = set(db.session.scalars(select(Offer.kind)))
     assert kinds == set(OfferKind)
     cities = set(db.session.scalars(select(Offer.city)))
-    assert cities == {"Strasbourg", "Brest"}
+    assert {"Strasbourg", "Brest"} < cities
+    # Searchable and placed, as offers from the API are.
+    assert db.session.scalar(select(func.count()).where(Offer.search_text == "")) == 0
+    assert db.session.scalar(select(func.count()).where(Offer.latitude.is_(None))) == 0
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert count(Organisation) == 2
