@@ -205,11 +205,12 @@ def build(communes: list, postal: list, extra: dict) -> tuple[list, list, Counte
 
 
 def department_of(insee: str) -> str:
-    return insee[:3] if insee.startswith("97") else insee[:2]
+    """Overseas territories have 3-digit codes: 974 is La Réunion, 987 French Polynesia."""
+    return insee[:3] if insee[:2] in ("97", "98") else insee[:2]
 
 
 def department_of_postal(postal_code: str) -> str:
-    if postal_code.startswith("97"):
+    if postal_code[:2] in ("97", "98"):
         return postal_code[:3]
     if postal_code.startswith("20"):  # Corsica: 200xx and 201xx are 2A, the rest 2B.
         return "2A" if postal_code < "20200" else "2B"

@@ -92,7 +92,7 @@ def find_place(text: str) -> Place | None:
 
 
 def _department(postal_code: str) -> str:
-    return postal_code[:3] if postal_code.startswith("97") else postal_code[:2]
+    return postal_code[:3] if postal_code[:2] in ("97", "98") else postal_code[:2]
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -107,7 +107,10 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def bounding_box(latitude: float, longitude: float, km: float) -> tuple[float, float, float, float]:
     """Latitudes and longitudes that hold every point within km: a cheap, indexed pre-filter."""
     dlat = math.degrees(km / EARTH_RADIUS_KM)
-    # Longitude degrees shrink with the cosine of the latitude; take the widest edge.
-    widest = math.cos(math.radians(min(89.0, abs(latitude) + dlat)))
-    dlon = min(180.0, math.degrees(km / (EARTH_RADIUS_KM * widest)))
+    # Longitude degrees shrink with the cosine of the latitude; take the edge nearer a pole.
+    edge = abs(latitude) + dlat
+    if edge >= 90.0:
+        dlon = 180.0  # the circle holds a pole: every longitude
+    else:
+        dlon = min(180.0, math.degrees(km / (EARTH_RADIUS_KM * math.cos(math.radians(edge)))))
     return latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon

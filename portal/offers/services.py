@@ -405,10 +405,12 @@ def organisation_offers(counsellor: Counsellor) -> list[Offer]:
 
 
 def organisation_offer(counsellor: Counsellor, offer_id: int) -> Offer | None:
+    """An offer entered on the portal: those of the back office change only there."""
     return db.session.scalars(
         select(Offer).where(
             Offer.id == offer_id,
             Offer.organisation_id == counsellor.organisation_id,
+            Offer.created_by_id.is_not(None),
             Offer.withdrawn_at.is_(None),
         )
     ).first()

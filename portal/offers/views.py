@@ -139,7 +139,9 @@ def interest(offer_id: int):
     form = InterestForm()
     if not form.validate_on_submit():
         context = _detail_context(offer, form)
-        return page_or_fragment("offers/detail.html", "offers/_interest.html", 422, **context)
+        # htmx swaps only 2xx answers: the fragment with its message comes back as 200.
+        status = 200 if request.htmx else 422
+        return page_or_fragment("offers/detail.html", "offers/_interest.html", status, **context)
     services.express_interest(current_user, offer, form.message.data)
     db.session.commit()
     if request.htmx:
