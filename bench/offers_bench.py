@@ -6,7 +6,11 @@ Makes its own database (`bench_offers`, dropped and made again) on 127.0.0.1:543
 the offers in bulk (not through the API), spread over France with a crowd around
 Strasbourg, then serves the app and a bare Flask "hello" (bench/bare_app.py) with gunicorn
 (2 sync workers each, 127.0.0.1 only) and loads both in the same run with
-`wrk -t2 -c16 --latency`. Prints a Markdown table for docs/benchmarks.md. Needs `wrk`
+`wrk -t2 -c16 --latency`: the public search page `/offres/?lieu=67000&distance=20`
+(20 offers a page, nearest first) against the bare endpoint, in alternating rounds (each
+after the cores fell idle; the best round of each is kept, since others' work can only
+lower a run). Then, in-process, counts the SQL statements of one request (and with
+--profile, cProfiles 50). Prints a Markdown table for docs/benchmarks.md. Needs `wrk`
 (apt-get install -y wrk) and gunicorn (pip install -e '.[bench]').
 """
 
@@ -19,6 +23,7 @@ import pstats
 import random
 import re
 import shlex
+import shutil
 import signal
 import socket
 import statistics
@@ -302,6 +307,32 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
     raise SystemExit(f"{url} did not answer in {seconds:.0f} s:\n{log.read_text()[-2000:]}")
 
 
+def cpu_busy(seconds: float = 2.0) -> float:
+    """Share of all cores busy over a moment (Linux): others' load skews the numbers."""
+
+    def sample() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values) - idle, sum(values)
+
+    busy_1, total_1 = sample()
+    time.sleep(seconds)
+    busy_2, total_2 = sample()
+    return 100 * (busy_2 - busy_1) / max(1, total_2 - total_1)
+
+
+def wait_for_quiet(limit: float, threshold: float = 10.0) -> None:
+    """Waits (at most limit seconds) until nothing else keeps the cores busy."""
+    deadline = time.monotonic() + limit
+    busy = cpu_busy()
+    while busy > threshold and time.monotonic() < deadline:
+        print(f"  the cores are {busy:.0f} % busy with something else; waiting", flush=True)
+        time.sleep(5)
+        busy = cpu_busy()
+    note = "" if busy <= threshold else " (warning: still busy, the numbers will be low)"
+    print(f"CPU busy before measuring, servers idle: {busy:.0f} %{note}", flush=True)
+
+
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -335,6 +366,10 @@ def main() -> None:
     # The page's own URL: /offres?… answers 308 to it (wrk would count the redirect).
     parser.add_argument("--path", default="/offres/?lieu=67000&distance=20")
     parser.add_argument("--expect", default="km", help="text the page must hold")
+    parser.add_argument("--rounds", type=int, default=3, help="of each; the best is kept")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=120, help="seconds to wait for idle cores"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile 50 requests in-process")
     args = parser.parse_args()
     assert args.path.startswith("/"), args.path
@@ -358,12 +393,12 @@ def main() -> None:
         bare_port, app_port = free_port(), free_port()
         bare = start_gunicorn("bench.bare_app:app", bare_port, env, logs / "bare.log")
         servers.append(bare)
-        portal = start_gunicorn("wsgi:app", app_port, env, logs / "app.log")
-        servers.append(portal)
+        site = start_gunicorn("wsgi:app", app_port, env, logs / "app.log")
+        servers.append(site)
         bare_url = f"http://{HOST}:{bare_port}/"
         page_url = f"http://{HOST}:{app_port}{args.path}"
         wait_until_up(bare_url, bare, logs / "bare.log")
-        wait_until_up(page_url, portal, logs / "app.log")
+        wait_until_up(page_url, site, logs / "app.log")
         status, body = fetch(page_url)
         if status != 200 or args.expect not in body:
             raise SystemExit(
@@ -371,27 +406,44 @@ def main() -> None:
                 f"{args.expect!r} {'found' if args.expect in body else 'missing'}"
                 + (f" ({body})" if body.startswith("Location:") else "")
             )
-        print(f"{args.path}: 200, {len(body.encode())} bytes", flush=True)
+        # "km" alone is also in the distance choices: the page must list offers too.
+        shown = len(set(re.findall(r'href="/offres/(\d+)', body)))
+        if args.path.startswith("/offres") and not shown:
+            raise SystemExit(f"{args.path} lists no offer (no link to /offres/<id>)")
+        print(f"{args.path}: 200, {len(body.encode())} bytes, {shown} offers listed", flush=True)
 
-        load_1, load_5, _ = os.getloadavg()
-        print(f"load average before measuring: {load_1:.2f} (1 min), {load_5:.2f} (5 min)")
-        results = {}
-        for name, url in (("bare", bare_url), ("page", page_url)):
-            wrk(url, args.warmup, args.connections)
-            results[name] = wrk(url, args.duration, args.connections)
-            print(results[name]["raw"], flush=True)
+        # Rounds alternate the two; others' work on the same cores only ever lowers a
+        # run, so the best round of each is kept (all are printed).
+        rounds: dict[str, list[dict]] = {"bare": [], "page": []}
+        for number in range(1, args.rounds + 1):
+            for name, url in (("bare", bare_url), ("page", page_url)):
+                wait_for_quiet(args.quiet_wait)
+                wrk(url, args.warmup, args.connections)
+                rounds[name].append(wrk(url, args.duration, args.connections))
+                print(f"round {number}, {name}:\n{rounds[name][-1]['raw']}", flush=True)
     finally:
         for server in servers:
             stop(server)
+    shutil.rmtree(logs)  # kept when something failed, to read gunicorn's errors
 
     statements, seconds, report = queries_per_request(app, args.path, args.profile)
-    bare, page = results["bare"], results["page"]
+    for name in rounds:
+        print(
+            f"{name}, every round: "
+            + "; ".join(
+                f"{r['rps']:,.0f}/s p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms"
+                for r in rounds[name]
+            )
+        )
+    bare, page = (max(rounds[name], key=lambda r: r["rps"]) for name in ("bare", "page"))
     command = "bench/offers_bench.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(f"Command: `.venv/bin/python {command.strip()}`")
     print(
         f"One request alone, in-process (Flask test client): {statements} SQL statements, "
         f"{seconds * 1000:.1f} ms (median of 20)"
     )
+    print()
+    print(f"Best of {args.rounds} rounds of {args.duration} s, {args.connections} connections:")
     print()
     print("| endpoint | requests/s | p50 | p99 | ratio to bare |")
     print("|---|---|---|---|---|")

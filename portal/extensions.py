@@ -1,5 +1,8 @@
 """Extensions are created here and bound to the app in create_app()."""
 
+import math
+import sqlite3
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -43,3 +46,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")
         cursor.close()
+        _math_functions(dbapi_connection)
+
+
+def _math_functions(connection) -> None:
+    """The offer search sorts by distance in SQL with sin and cos: SQLite has them only
+    when built with its math functions; give them from Python otherwise."""
+    try:
+        connection.execute("SELECT sin(0), cos(0)")
+    except sqlite3.OperationalError:  # no such function
+        connection.create_function("sin", 1, math.sin, deterministic=True)
+        connection.create_function("cos", 1, math.cos, deterministic=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy import func
+
 from portal.text import fold
 
 TABLE = Path(__file__).parent / "data" / "places.tsv.gz"
@@ -102,6 +104,37 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     half_dlambda = math.radians(lon2 - lon1) / 2
     h = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def haversine_sql(place: Place):
+    """The haversine of the angle between `place` and each offer, as a SQL expression.
+
+    It grows with the distance, so the database filters and sorts on it directly, with
+    only sin and cos (PostgreSQL has them; so does SQLite, see extensions.py).
+    """
+    from portal.offers.models import Offer
+
+    half_dphi = (Offer.latitude - place.latitude) * (math.pi / 360)
+    half_dlambda = (Offer.longitude - place.longitude) * (math.pi / 360)
+    sin_phi = func.sin(half_dphi)
+    sin_lambda = func.sin(half_dlambda)
+    return (
+        sin_phi * sin_phi
+        + math.cos(math.radians(place.latitude))
+        * func.cos(Offer.latitude * (math.pi / 180))
+        * sin_lambda
+        * sin_lambda
+    )
+
+
+def haversine_of_km(km: float) -> float:
+    return math.sin(km / (2 * EARTH_RADIUS_KM)) ** 2
+
+
+def km_of_haversine(h: float | None) -> float | None:
+    if h is None:  # an offer that could not be placed
+        return None
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(max(0.0, h))))
 
 
 def bounding_box(latitude: float, longitude: float, km: float) -> tuple[float, float, float, float]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -15,7 +15,15 @@ from portal.db_types import utcnow
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.offers.models import Offer, OfferInterest, OfferKind
-from portal.offers.places import Place, bounding_box, distance_km, place_of_postal_code
+from portal.offers.places import (
+    Place,
+    bounding_box,
+    distance_km,
+    haversine_of_km,
+    haversine_sql,
+    km_of_haversine,
+    place_of_postal_code,
+)
 from portal.organisations.models import Counsellor, Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
 from portal.pathway.services import paris_today
@@ -199,58 +207,55 @@ def _conditions(search: OfferSearch, today: date | None) -> list:
 
 
 def search_offers(search: OfferSearch, today: date | None = None) -> OfferResults:
-    """Two queries whatever the number of offers: the candidates' ids, then one page of them.
+    """Two queries whatever the number of offers: a page's ids with the count, then its offers.
 
-    Near a place: a bounding box on the indexed coordinates keeps the candidates few, the
-    exact distance sorts them. Otherwise: soonest start first, counted and paged in SQL.
+    Near a place: a bounding box on the indexed coordinates keeps the candidates few;
+    the exact great-circle distance, computed by the database, filters and sorts them.
+    Otherwise: soonest start first.
     """
     conditions = _conditions(search, today)
     page = max(1, search.page)
-    near = search.place is not None and not search.remote
-    if near and search.within_km is not None:
-        place = search.place
-        south, north, west, east = bounding_box(place.latitude, place.longitude, search.within_km)
-        conditions += [Offer.latitude.between(south, north), Offer.longitude.between(west, east)]
-        rows = db.session.execute(
-            select(Offer.id, Offer.latitude, Offer.longitude, Offer.starts_on).where(*conditions)
-        ).all()
-        measured = [
-            (distance_km(place.latitude, place.longitude, row.latitude, row.longitude), row)
-            for row in rows
-        ]
-        within = sorted(
-            ((km, row) for km, row in measured if km <= search.within_km),
-            key=lambda item: (item[0], item[1].starts_on or date.max, item[1].id),
-        )
-        chosen = within[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        offers = _offers_by_id([row.id for _, row in chosen])
-        hits = [OfferHit(offers[row.id], km) for km, row in chosen]
-        return OfferResults(hits, len(within), page)
-    total = db.session.scalar(select(func.count(Offer.id)).where(*conditions)) or 0
     order = [Offer.starts_on.is_(None), Offer.starts_on, Offer.id]
-    if near:
-        # At any distance, nearest first still: a flat-earth distance, plain arithmetic that
-        # both databases sort, ranks offers as the great circle does at a country's scale.
-        north = Offer.latitude - search.place.latitude
-        east = (Offer.longitude - search.place.longitude) * math.cos(
-            math.radians(search.place.latitude)
-        )
-        order = [Offer.latitude.is_(None), north * north + east * east, *order]
-    offers = db.session.scalars(
-        select(Offer)
+    haversine = None
+    if search.place is not None and not search.remote:
+        place = search.place
+        haversine = haversine_sql(place)
+        order = [Offer.latitude.is_(None), haversine, *order]
+        if search.within_km is not None:
+            south, north, west, east = bounding_box(
+                place.latitude, place.longitude, search.within_km
+            )
+            conditions += [
+                Offer.latitude.between(south, north),
+                Offer.longitude.between(west, east),
+                haversine <= haversine_of_km(search.within_km),
+            ]
+    # The page's ids and the count in one narrow query (a window over the same scan), then
+    # the page's 20 offers: sorting whole rows, descriptions and all, cost more than both.
+    distance_column = haversine if haversine is not None else literal(None)
+    rows = db.session.execute(
+        select(Offer.id, func.count().over().label("total"), distance_column)
         .where(*conditions)
         .order_by(*order)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    hits = [OfferHit(offer, _distance_to(search.place, offer)) for offer in offers]
+    if rows:
+        total = rows[0].total
+    else:  # past the last page, or nothing at all
+        total = db.session.scalar(select(func.count(Offer.id)).where(*conditions)) or 0
+    offers = (
+        {
+            offer.id: offer
+            for offer in db.session.scalars(
+                select(Offer).where(Offer.id.in_([row[0] for row in rows]))
+            )
+        }
+        if rows
+        else {}
+    )
+    hits = [OfferHit(offers[row[0]], km_of_haversine(row[2])) for row in rows]
     return OfferResults(hits, total, page)
-
-
-def _offers_by_id(ids: list[int]) -> dict[int, Offer]:
-    if not ids:
-        return {}
-    return {offer.id: offer for offer in db.session.scalars(select(Offer).where(Offer.id.in_(ids)))}
 
 
 def _distance_to(place: Place | None, offer: Offer) -> float | None:
