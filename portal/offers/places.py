@@ -40,12 +40,15 @@ class _Table:
     postal_codes: dict[str, Place]
     # Folded town name → its communes, most populous first.
     towns: dict[str, list[Place]]
+    # Department code → its most populous commune.
+    largest_towns: dict[str, Place]
 
 
 @cache
 def _table() -> _Table:
     postal_codes: dict[str, Place] = {}
     towns: dict[str, list[tuple[int, Place]]] = {}
+    largest: dict[str, tuple[int, Place]] = {}
     with gzip.open(TABLE, "rt", encoding="utf-8") as lines:
         next(lines)
         for line in lines:
@@ -55,17 +58,28 @@ def _table() -> _Table:
                 postal_codes[code] = place
             else:
                 towns.setdefault(fold(name), []).append((int(population), place))
+                department = _department(code)
+                if int(population) > largest.get(department, (-1, None))[0]:
+                    largest[department] = (int(population), place)
     return _Table(
         postal_codes,
         {
             name: [place for _, place in sorted(found, key=lambda item: -item[0])]
             for name, found in towns.items()
         },
+        {department: place for department, (_, place) in largest.items()},
     )
 
 
 def place_of_postal_code(postal_code: str) -> Place | None:
-    return _table().postal_codes.get(postal_code)
+    """The place of a postal code; for one the table lacks (a CEDEX code: "67091", "13331"),
+    the department's largest town, where nearly all CEDEX codes are."""
+    table = _table()
+    if postal_code in table.postal_codes:
+        return table.postal_codes[postal_code]
+    if not (len(postal_code) == 5 and postal_code.isdigit()):
+        return None
+    return table.largest_towns.get(_department(postal_code))
 
 
 def find_place(text: str) -> Place | None:

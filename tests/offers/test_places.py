@@ -253,3 +253,26 @@ def test_the_bounding_box_is_not_much_bigger_than_the_circle():
     south, north, west, east = bounding_box(48.58, 7.75, 20)
     assert distance_km(south, 7.75, north, 7.75) == pytest.approx(40, abs=0.5)
     assert distance_km(48.58, west, 48.58, east) < 45
+
+
+@pytest.mark.parametrize(
+    "cedex, town",
+    [("67091", "Strasbourg"), ("75700", "Paris"), ("13331", "Marseille"), ("29229", "Brest")],
+)
+def test_a_cedex_code_takes_the_place_of_its_departments_largest_town(cedex, town):
+    # Offices of départements and employers often give a CEDEX code: not in the table,
+    # it must still put the offer near its town rather than nowhere.
+    place = place_of_postal_code(cedex)
+    assert place is not None
+    assert place.name.startswith(town)
+    assert place.postal_code[:2] == cedex[:2]
+
+
+def test_an_offer_with_a_cedex_code_is_found_near_its_town(app):
+    from portal.offers.services import OfferSearch, search_offers
+    from tests.offers.conftest import make_offer
+
+    offer = make_offer(postal_code="67091", latitude=None, longitude=None)
+    assert offer.located_by_postal_code and offer.latitude is not None
+    found = search_offers(OfferSearch(place=place_of_postal_code("67000"), within_km=5))
+    assert [hit.offer.id for hit in found.hits] == [offer.id]
