@@ -62,7 +62,8 @@ def _search_from(form: OfferSearchForm) -> tuple[services.OfferSearch | None, Pl
     )
 
 
-@bp.route("/")
+# "/offres?lieu=…" as people and texts write it, without a redirect.
+@bp.route("/", strict_slashes=False)
 @public
 def index():
     """The same filters as a plain GET form (a shareable URL) and, with htmx, live."""

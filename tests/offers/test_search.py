@@ -648,3 +648,10 @@ def test_what_an_offer_says_is_shown_as_text_never_as_markup(client):
         for markup in ("<script>alert", "<img src=x", "<b>gras", "<i>ville"):
             assert markup not in page, (url, markup)
         assert "&lt;script&gt;" in page
+
+
+def test_the_list_answers_without_the_trailing_slash_too(client):
+    offer = make_offer(km=3)
+    response = client.get("/offres?lieu=67000&distance=5")
+    assert response.status_code == 200
+    assert offer.title in response.get_data(as_text=True)
