@@ -8,14 +8,18 @@ import os
 import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from portal import create_app
+from portal.appointments.calendar import holiday_name
 from portal.extensions import db, limiter
 from tests.fake_twilio import FakeTwilio, ServerThread
 
@@ -198,3 +202,18 @@ def sign_in(app):
         return client
 
     return signed_in
+
+
+@pytest.fixture
+def working_hours():
+    """The clock at 10:00 Paris time on the next working day, and running.
+
+    SMS other than sign-in codes wait for 08:00–20:00 on working days: a test that sends
+    one, and that CI may run at night, on a Sunday or on a holiday, asks for this first.
+    """
+    paris = ZoneInfo("Europe/Paris")
+    day = datetime.now(paris).date() + timedelta(days=1)
+    while day.weekday() >= 5 or any(holiday_name(day, code) for code in (None, "67", "29")):
+        day += timedelta(days=1)
+    with time_machine.travel(datetime.combine(day, time(10, 0), paris), tick=True):
+        yield

@@ -10,7 +10,7 @@ from portal.sms.models import SmsMessage
 from tests.api.conftest import assert_problem, person_of, put_beneficiary
 
 
-def test_an_invitation_sends_a_link_by_sms(org_a, runner, fake_twilio):
+def test_an_invitation_sends_a_link_by_sms(working_hours, org_a, runner, fake_twilio):
     put_beneficiary(org_a, "DOS-1", phone="06 11 22 33 44")
     response = org_a.api.post("/beneficiaries/DOS-1/invitation")
     assert response.status_code == 202, response.get_data(as_text=True)
@@ -24,7 +24,7 @@ def test_an_invitation_sends_a_link_by_sms(org_a, runner, fake_twilio):
     assert link, messages[0].body
 
 
-def test_the_link_signs_the_person_in(org_a, runner, fake_twilio, client):
+def test_the_link_signs_the_person_in(working_hours, org_a, runner, fake_twilio, client):
     put_beneficiary(org_a, "DOS-1")
     assert org_a.api.post("/beneficiaries/DOS-1/invitation").status_code == 202
     runner.invoke(args=["worker", "--once"])

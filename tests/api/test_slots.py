@@ -215,7 +215,7 @@ def test_a_booked_slot_is_not_withdrawn_without_cancel_booking(org_a, booked):
 
 
 def test_cancel_booking_cancels_tells_the_person_and_emits_the_event(
-    org_a, booked, runner, fake_twilio
+    working_hours, org_a, booked, runner, fake_twilio
 ):
     response = org_a.api.delete("/slots/S-1?cancel_booking=true")
     assert response.status_code == 204, response.get_data(as_text=True)

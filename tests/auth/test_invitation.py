@@ -25,7 +25,7 @@ def _invite(fake_twilio, **fields) -> str:
     return re.search(r"https://portail\.test(/connexion/lien/\S+)", body).group(1)
 
 
-def test_the_link_signs_in_once(browser, fake_twilio):
+def test_the_link_signs_in_once(working_hours, browser, fake_twilio):
     path = _invite(fake_twilio)
     page = browser.get(path)
     assert page.status_code == 200
@@ -39,7 +39,7 @@ def test_the_link_signs_in_once(browser, fake_twilio):
     assert browser.get(path).status_code == 410
 
 
-def test_only_a_hash_of_the_token_is_kept(app, fake_twilio):
+def test_only_a_hash_of_the_token_is_kept(working_hours, app, fake_twilio):
     path = _invite(fake_twilio)
     token = path.rsplit("/", 1)[1]
     row = db.session.scalars(select(InvitationToken)).one()
@@ -47,7 +47,7 @@ def test_only_a_hash_of_the_token_is_kept(app, fake_twilio):
     assert len(row.token_hash) == 64
 
 
-def test_the_link_lasts_seven_days(browser, fake_twilio):
+def test_the_link_lasts_seven_days(working_hours, browser, fake_twilio):
     path = _invite(fake_twilio)
     row = db.session.scalars(select(InvitationToken)).one()
     assert timedelta(days=6, hours=23) < row.expires_at - utcnow() <= timedelta(days=7)
