@@ -258,12 +258,6 @@ def search_offers(search: OfferSearch, today: date | None = None) -> OfferResult
     return OfferResults(hits, total, page)
 
 
-def _distance_to(place: Place | None, offer: Offer) -> float | None:
-    if place is None or offer.latitude is None or offer.longitude is None:
-        return None
-    return distance_km(place.latitude, place.longitude, offer.latitude, offer.longitude)
-
-
 def visible_offer(offer_id: int) -> Offer | None:
     return db.session.scalars(
         select(Offer).options(joinedload(Offer.organisation)).where(Offer.id == offer_id, visible())
@@ -271,7 +265,9 @@ def visible_offer(offer_id: int) -> Offer | None:
 
 
 def distance_from(place: Place | None, offer: Offer) -> float | None:
-    return _distance_to(place, offer)
+    if place is None or offer.latitude is None or offer.longitude is None:
+        return None
+    return distance_km(place.latitude, place.longitude, offer.latitude, offer.longitude)
 
 
 # --- Interest -----------------------------------------------------------------------
