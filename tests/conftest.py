@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from portal import create_app
-from portal.appointments.calendar import holiday_name
+from portal.core.holidays import holiday_name
 from portal.extensions import db, limiter
 from tests.fake_twilio import FakeTwilio, ServerThread
 

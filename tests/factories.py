@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from portal.appointments.models import Appointment, Slot, SlotMode, SlotPurpose
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.extensions import db
 from portal.organisations import services as organisations
 from portal.organisations.models import Counsellor, Organisation

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.appointments.models import Appointment
-from portal.auth.passwords import hash_secret
 from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.core.hashing import hash_secret
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 from portal.organisations.services import create_api_key, create_organisation
@@ -153,7 +153,7 @@ def in_days(days: float, hour: int = 10) -> str:
     public holiday in none of the tests' departments."""
     from zoneinfo import ZoneInfo
 
-    from portal.appointments.calendar import holiday_name
+    from portal.core.holidays import holiday_name
 
     day = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(days=days)).date()
     while holiday_name(day, "67") or holiday_name(day, "29"):

@@ -4,7 +4,7 @@ organisation's resource is a 404 that does not reveal it exists."""
 import pytest
 from sqlalchemy import select
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.extensions import db
 from portal.organisations.models import ApiKey
 from tests.api.conftest import (

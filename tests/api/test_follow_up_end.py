@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.auth.models import SignInCode
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import SmsMessage

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.wrappers import Request, Response
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from portal.events.webhooks import deliver_due
 from portal.extensions import db

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import event
 
+from portal.core.clock import paris_today
 from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer
 from portal.offers.places import EARTH_RADIUS_KM, place_of_postal_code
 from portal.organisations.models import Organisation
 from portal.organisations.services import create_api_key
-from portal.pathway.services import paris_today
 from tests.api.conftest import Api
 from tests.factories import make_organisation
 

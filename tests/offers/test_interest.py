@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.core.clock import paris_today
 from portal.events.models import Event, EventRecipient
 from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import OfferInterest
 from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
-from portal.pathway.services import paris_today
 from tests.conftest import Browser
 from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_pathway
 from tests.offers.conftest import api_of, make_offer, text_of

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from portal.core.clock import paris_today
 from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer, OfferKind
 from portal.offers.places import find_place, place_of_postal_code
 from portal.offers.services import PAGE_SIZE, OfferSearch, search_offers
-from portal.pathway.services import paris_today
 from tests.factories import make_beneficiary, make_counsellor, make_organisation
 from tests.offers.conftest import (
     STRASBOURG,
