@@ -11,8 +11,14 @@ from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer, OfferInterest
 from tests.conftest import Browser
-from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_pathway
-from tests.offers.conftest import api_of, input_value, make_offer, text_of, titles_in
+from tests.factories import (
+    make_beneficiary,
+    make_counsellor,
+    make_offer,
+    make_organisation,
+    make_pathway,
+)
+from tests.offers.conftest import api_of, input_value, text_of, titles_in
 
 HTMX = {"HX-Request": "true"}
 

@@ -11,14 +11,8 @@ from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import SmsMessage
-from tests.api.conftest import (
-    assert_problem,
-    beneficiary_body,
-    book,
-    person_of,
-    put_beneficiary,
-    step_body,
-)
+from tests.api.conftest import assert_problem
+from tests.factories import beneficiary_body, book, person_of, put_beneficiary, step_body
 
 
 def _two_organisations_follow(org_a, org_b):
