@@ -21,18 +21,17 @@ from portal import (
 from portal.api.problems import ApiProblem, problem_response
 from portal.api.views import bp as api_bp
 from portal.appointments.views import bp as appointments_bp
+from portal.auth import sessions
 from portal.auth.forms import PhoneForm
 from portal.auth.views import bp as auth_bp
-from portal.beneficiaries.models import Beneficiary
 from portal.config import Config
 from portal.core import formatting
 from portal.core.web import page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
-from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from portal.extensions import babel, csrf, db, htmx, limiter, migrate
 from portal.home.views import bp as home_bp
 from portal.offers.views import bp as offers_bp
 from portal.offers.views import staff_bp as offers_staff_bp
-from portal.organisations.models import Counsellor
 from portal.pathway.views import bp as pathway_bp
 from portal.sms.views import bp as sms_bp
 
@@ -103,17 +102,7 @@ def _bind_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     htmx.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.phone"
-    login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        kind, _sep, number = user_id.partition(":")
-        model = {"b": Beneficiary, "c": Counsellor}.get(kind)
-        if model is None or not number.isdigit():
-            return None
-        return db.session.get(model, int(number))
+    sessions.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -26,7 +26,19 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+        # Counsellors work at a desk others may walk up to; beneficiaries pay for each
+        # sign-in with an SMS and mostly use their own phone.
+        self.COUNSELLOR_IDLE_MINUTES = int(env.get("COUNSELLOR_IDLE_MINUTES", "30"))
+        self.COUNSELLOR_SESSION_HOURS = int(env.get("COUNSELLOR_SESSION_HOURS", "12"))
+        self.BENEFICIARY_IDLE_MINUTES = int(env.get("BENEFICIARY_IDLE_MINUTES", str(7 * 24 * 60)))
+        self.BENEFICIARY_SESSION_DAYS = int(env.get("BENEFICIARY_SESSION_DAYS", "30"))
+        # The cookie's own life: the longest session; the server ends shorter ones.
+        self.PERMANENT_SESSION_LIFETIME = (
+            60
+            * 60
+            * 24
+            * max(self.BENEFICIARY_SESSION_DAYS, 1 + self.COUNSELLOR_SESSION_HOURS // 24)
+        )
         self.MAX_CONTENT_LENGTH = 1024 * 1024
 
         self.SMS_BACKEND = env.get("SMS_BACKEND", "console")

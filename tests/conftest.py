@@ -8,6 +8,7 @@ import itertools
 import os
 import re
 import tempfile
+import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -204,6 +205,7 @@ def sign_in(app):
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = identifier
+            session["signed_in_at"] = session["seen_at"] = int(clock.time())
         return client
 
     return signed_in

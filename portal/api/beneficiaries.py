@@ -13,6 +13,7 @@ from portal.auth.services import create_invitation
 from portal.beneficiaries import services as beneficiaries
 from portal.erasure.services import end_follow_up
 from portal.extensions import db
+from portal.personal_data.services import save_people, save_person
 
 
 def _beneficiary_fields(data: schemas.BeneficiaryFields) -> dict[str, Any]:
@@ -31,9 +32,7 @@ def put_beneficiary(external_id: str):
     """Links to an existing person on CAF number + birth date or France Travail id + birth date."""
     check_id(external_id)
     data = read_body(schemas.BeneficiaryFields)
-    result = beneficiaries.upsert_beneficiary(
-        g.organisation, external_id, _beneficiary_fields(data)
-    )
+    result = save_person(g.organisation, external_id, _beneficiary_fields(data))
     db.session.commit()
     return respond(
         schemas.BeneficiaryOut,
@@ -113,7 +112,7 @@ def batch_beneficiaries():
             continue
         results.append({"external_id": data.external_id})
         valid.append((data.external_id, _beneficiary_fields(data)))
-    saved = iter(beneficiaries.upsert_beneficiaries(g.organisation, valid))
+    saved = iter(save_people(g.organisation, valid))
     for result in results:
         if "status" not in result:
             result["status"] = 201 if next(saved).created else 200

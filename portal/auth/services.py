@@ -157,6 +157,17 @@ def find_invitation(token: str) -> InvitationToken | None:
     return invitation
 
 
+def void_invitations(beneficiary: Beneficiary) -> int:
+    """Ends every sign-in link of the person still unused (sent to a number they no
+    longer have); returns how many."""
+    return db.session.execute(
+        update(InvitationToken)
+        .where(InvitationToken.beneficiary_id == beneficiary.id, InvitationToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def use_invitation(token: str) -> Beneficiary | None:
     """Spends the link; a second use, even a concurrent one, finds nothing."""
     invitation = find_invitation(token)

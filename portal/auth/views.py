@@ -13,12 +13,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth import services
 from portal.auth.forms import ChooseForm, CodeForm, CounsellorSignInForm, PhoneForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
+from portal.auth.sessions import end_session, start_session
 from portal.beneficiaries.models import Beneficiary
 from portal.beneficiaries.services import people_by_ids
 from portal.core.forms import ConfirmForm
@@ -42,15 +43,6 @@ def _phone_key() -> str:
 
 def _email_key() -> str:
     return "email:" + request.form.get("email", "")[:254].strip().lower()
-
-
-def _start_session(user, remember: bool = False) -> None:
-    # A fresh session at sign-in: nothing set before (by anyone) survives but the language.
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
-    login_user(user, remember=remember)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -132,7 +124,7 @@ def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
         beneficiary.language = session["language"]
     services.mark_signed_in(beneficiary)
     db.session.commit()
-    _start_session(beneficiary)
+    start_session(beneficiary)
     return go_to(local_url(request.args.get("next"), url_for("home.index")))
 
 
@@ -166,7 +158,7 @@ def counsellor_sign_in():
     if form.validate_on_submit():
         counsellor = services.authenticate_counsellor(form.email.data, form.password.data)
         if counsellor is not None:
-            _start_session(counsellor)
+            start_session(counsellor)
             return redirect(local_url(request.args.get("next"), url_for("counsellor.index")))
         failed = True
     return render_template("auth/counsellor_sign_in.html", form=form, failed=failed)
@@ -177,10 +169,6 @@ def counsellor_sign_in():
 def sign_out():
     """Ends the session; the page that follows says so."""
     was_staff = current_user.portal_role in STAFF
-    logout_user()
-    language = session.get("language")
-    session.clear()
-    if language:
-        session["language"] = language
+    end_session()
     flash(_("Vous avez quitté votre espace."), "info")
     return redirect(url_for("auth.counsellor_sign_in" if was_staff else "home.index"))

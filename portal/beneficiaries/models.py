@@ -1,10 +1,10 @@
 import enum
 from datetime import date, datetime
 
-from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.accounts import SignInAccount
 from portal.core.clock import utcnow
 from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
@@ -18,12 +18,13 @@ class HouseholdRole(enum.Enum):
     CONJOINT = "conjoint"
 
 
-class Beneficiary(UserMixin, db.Model):
+class Beneficiary(SignInAccount, db.Model):
     """One person, whatever the number of organisations that follow them.
 
     The personal fields are those of the latest back-office PUT, from any organisation.
     """
 
+    ACCOUNT_KIND = "b"
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
@@ -54,9 +55,6 @@ class Beneficiary(UserMixin, db.Model):
         CheckConstraint("length(postal_code) = 5", name="postal_code_5_digits"),
         CheckConstraint("first_name <> '' AND last_name <> ''", name="names_not_empty"),
     )
-
-    def get_id(self) -> str:
-        return f"b:{self.id}"
 
     @property
     def portal_role(self) -> str:

@@ -41,6 +41,11 @@ class Upserted:
     external_id: str
     created: bool  # a new id for this organisation
     changed: bool
+    # For a person already on the portal: the personal fields this PUT changed, and
+    # the number they had before (to tell it when it changed).
+    person: "Beneficiary | None" = None
+    changed_fields: tuple[str, ...] = ()
+    previous_phone: str | None = None
 
 
 def follow_up_for(organisation: Organisation, external_id: str) -> FollowUp | None:
@@ -114,17 +119,30 @@ def upsert_beneficiaries(
             known[external_id] = follow_up
         person = follow_up.beneficiary
         changed = created
+        previous_phone = person.phone
+        changed_fields = []
         for name, value in personal.items():
             if getattr(person, name) != value:
                 setattr(person, name, value)
                 changed = True
+                changed_fields.append(name)
         referent = fields.get("referent") or {}
         for name in ("name", "email", "phone"):
             value = referent.get(name)
             if getattr(follow_up, f"referent_{name}") != value:
                 setattr(follow_up, f"referent_{name}", value)
                 changed = True
-        results.append(Upserted(external_id=external_id, created=created, changed=changed))
+        existing = isinstance(person, Beneficiary)
+        results.append(
+            Upserted(
+                external_id=external_id,
+                created=created,
+                changed=changed,
+                person=person if existing else None,
+                changed_fields=tuple(changed_fields) if existing else (),
+                previous_phone=previous_phone if existing else None,
+            )
+        )
     db.session.flush()
     _insert_new(organisation, new_people, new_links)
     return results

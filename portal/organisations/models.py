@@ -1,10 +1,10 @@
 import enum
 from datetime import datetime
 
-from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.accounts import SignInAccount
 from portal.core.clock import utcnow
 from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
@@ -50,7 +50,8 @@ class CounsellorRole(enum.Enum):
     ADMIN = "admin"
 
 
-class Counsellor(UserMixin, db.Model):
+class Counsellor(SignInAccount, db.Model):
+    ACCOUNT_KIND = "c"
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # Stored lower-cased: the sign-in form and the API look it up that way.
@@ -66,10 +67,6 @@ class Counsellor(UserMixin, db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="counsellors")
 
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
-
-    # Flask-Login ids carry the kind of account, so a counsellor id never signs in a beneficiary.
-    def get_id(self) -> str:
-        return f"c:{self.id}"
 
     @property
     def is_active(self) -> bool:

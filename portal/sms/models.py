@@ -1,4 +1,5 @@
 import enum
+import re
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -21,6 +22,7 @@ class SmsKind(enum.Enum):
     REMINDER_48H = "reminder_48h"
     REMINDER_DAY = "reminder_day"
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    PHONE_CHANGED = "phone_changed"
 
 
 class SmsStatus(enum.Enum):
@@ -31,6 +33,21 @@ class SmsStatus(enum.Enum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"  # no more attempts
     DROPPED = "dropped"  # no longer worth sending (appointment moved, too late…)
+
+
+# What makes these messages secret: whoever reads them could sign in as the person. The
+# outbox keeps them whole only until they are sent (or given up); staff never see them.
+_SECRETS = {
+    SmsKind.SIGN_IN_CODE: re.compile(r"\b\d{6}\b"),
+    SmsKind.INVITATION: re.compile(r"/connexion/lien/\S+"),
+}
+_HIDDEN = {SmsKind.SIGN_IN_CODE: "••••••", SmsKind.INVITATION: "/connexion/lien/•••"}
+
+
+def without_secret(kind: SmsKind, body: str) -> str:
+    """The message as it may be kept and shown: the code or the link's token hidden."""
+    pattern = _SECRETS.get(kind)
+    return pattern.sub(_HIDDEN[kind], body) if pattern else body
 
 
 # Lower goes first: a code the person is waiting for never queues behind reminders.
@@ -71,6 +88,15 @@ class SmsMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     beneficiary: Mapped[Beneficiary | None] = relationship()
+
+    @property
+    def shown_body(self) -> str:
+        """What staff pages show: never a sign-in code or link, even before it is sent."""
+        return without_secret(self.kind, self.body)
+
+    def forget_secret(self) -> None:
+        """Once the message has left (or never will), its secret is no longer kept."""
+        self.body = without_secret(self.kind, self.body)
 
     __table_args__ = (
         Index("ix_sms_message_due", "status", "priority", "next_attempt_at"),

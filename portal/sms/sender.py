@@ -152,6 +152,7 @@ def send_claimed(claim: Claim) -> SmsStatus | None:
             return message.status
     if reason is not None:
         message.status = SmsStatus.DROPPED
+        message.forget_secret()
         message.last_error = reason
         message.claimed_at = None
         db.session.commit()
@@ -188,6 +189,7 @@ def send_claimed(claim: Claim) -> SmsStatus | None:
         message.last_error = str(failure)[:1000]
         if failure.permanent or message.attempts >= MAX_ATTEMPTS:
             message.status = SmsStatus.FAILED
+            message.forget_secret()
             record_event(
                 "sms.failed",
                 message.beneficiary,
@@ -200,6 +202,7 @@ def send_claimed(claim: Claim) -> SmsStatus | None:
             logger.info("SMS %s will be retried: %s", message.id, failure)
     else:
         message.status = SmsStatus.SENT
+        message.forget_secret()
         message.provider_id = accepted.provider_id
         message.segments = accepted.segments
         message.sent_at = utcnow()
