@@ -4,26 +4,24 @@ Deliveries are rows written with the event. The worker claims due ones (a claim 
 one UPDATE that only one worker can win), commits, POSTs without holding a
 transaction, and records the attempt. Deliveries about one person go out in event
 order: one waits while an earlier one for the same person and URL is not delivered.
+The POST itself, its address checks and its deadline are in `outbound`.
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from flask import Flask, current_app
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal.db_types import utcnow
+from portal.events import outbound
 from portal.events.models import (
     DeliveryStatus,
     Event,
@@ -32,6 +30,7 @@ from portal.events.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal.events.outbound import WebhookUrlError as WebhookUrlError
 from portal.events.services import event_payload
 from portal.extensions import db
 from portal.organisations.models import Organisation
@@ -54,35 +53,14 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
-class WebhookUrlError(ValueError):
-    pass
-
-
 def check_url(url: str, allow_insecure: bool) -> None:
-    """Refuses what could make the portal call into its own network (request forgery)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parses the port, which may be out of range
-    except ValueError:
-        raise WebhookUrlError("the URL cannot be read") from None
-    if "\x00" in url or any(c.isspace() for c in url):
-        raise WebhookUrlError("the URL must not contain spaces or control characters")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookUrlError("the URL must be an absolute https URL")
-    if parts.scheme != "https" and not allow_insecure:
-        raise WebhookUrlError("the URL must use https")
-    if parts.username or parts.password:
-        raise WebhookUrlError("the URL must not carry credentials")
+    """Refuses what could make the portal call into its own network (request forgery).
+
+    The same check runs again at each delivery, on the addresses then connected to."""
     if allow_insecure:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError, ValueError):
-        raise WebhookUrlError("the URL's host name does not resolve") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise WebhookUrlError("the URL resolves to a private, loopback or link-local address")
+        outbound.parse(url, allow_insecure)
+    else:
+        outbound.resolve(url, allow_insecure)
 
 
 def register(organisation: Organisation, url: str, secret: str) -> tuple[WebhookEndpoint, bool]:
@@ -210,40 +188,37 @@ def deliver(delivery_id: int) -> DeliveryStatus | None:
         )
     ).first()
     body = json.dumps(event_payload(event, external_id), separators=(",", ":")).encode()
-    url, secret = endpoint.url, endpoint.secret
+    url, secret, event_id = endpoint.url, endpoint.secret, event.id
     db.session.commit()  # no transaction stays open while the receiver answers
 
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "portail-spi-webhooks/1",
-        "X-Portal-Event-Id": str(event.id),
+        "X-Portal-Event-Id": str(event_id),
         "X-Portal-Timestamp": str(timestamp),
         "X-Portal-Signature": sign(secret, timestamp, body),
     }
     started = time.monotonic()
-    status_code, error = None, None
-    try:
-        if not current_app.config["WEBHOOK_ALLOW_INSECURE"]:
-            check_url(url, False)  # again at send time: DNS may have changed since
-        response = requests.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
-            allow_redirects=False,
-        )
-        status_code = response.status_code
-        response.close()
-    except (requests.RequestException, WebhookUrlError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+    # Addresses checked again now, on what is connected to: DNS may have changed since.
+    answer = outbound.post(
+        url,
+        body,
+        headers,
+        seconds=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+        allow_insecure=current_app.config["WEBHOOK_ALLOW_INSECURE"],
+    )
+    status_code = answer.status_code
     duration_ms = int((time.monotonic() - started) * 1000)
 
     delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
     delivery.attempts += 1
     db.session.add(
         WebhookAttempt(
-            delivery_id=delivery.id, status_code=status_code, error=error, duration_ms=duration_ms
+            delivery_id=delivery.id,
+            status_code=status_code,
+            error=answer.error,
+            duration_ms=duration_ms,
         )
     )
     if status_code is not None and 200 <= status_code < 300:
