@@ -4,20 +4,25 @@ Deliveries are rows written with the event. The worker claims due ones (a claim 
 one UPDATE that only one worker can win), commits, POSTs without holding a
 transaction, and records the attempt. Deliveries about one person go out in event
 order: one waits while an earlier one for the same person and URL is not delivered.
-The POST itself, its address checks and its deadline are in `outbound`.
+Each receiver has lanes of its own in the worker (see `Dispatcher`): one that hangs
+or trickles holds them until its deadline and never delays another's deliveries. The
+POST itself, its address checks and its deadline are in `outbound`.
 """
 
 import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from portal.db_types import utcnow
@@ -104,14 +109,19 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-# At most this many deliveries to one URL in one pass: a receiver that hangs then holds
-# two threads until the timeout, never the whole pool.
-PER_ENDPOINT_PER_PASS = 2
+# A worker process sends at most this many deliveries at once to one endpoint: a receiver
+# that hangs holds these lanes until the deadline, never another receiver's.
+LANES_PER_ENDPOINT = 2
+# Deliveries handed to one endpoint's lanes at a time; the rest waits for the next pass.
+BATCH_PER_ENDPOINT = 20
 
 
-def due_delivery_ids(limit: int) -> list[int]:
-    """Due deliveries, a few per URL, none with an earlier undelivered one for the same
-    person and URL (events about one person arrive in order)."""
+def due_deliveries(
+    limit: int, per_endpoint: int = BATCH_PER_ENDPOINT, skip_endpoints: Iterable[int] = ()
+) -> dict[int, list[int]]:
+    """Due deliveries by endpoint, oldest event first: at most `per_endpoint` each, none
+    for the skipped endpoints, none with an earlier undelivered one for the same person
+    and URL (events about one person arrive in order)."""
     now = utcnow()
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
@@ -120,9 +130,11 @@ def due_delivery_ids(limit: int) -> list[int]:
         earlier.event_id < WebhookDelivery.event_id,
         earlier.status.in_([DeliveryStatus.PENDING, DeliveryStatus.DELIVERING]),
     )
+    skip = list(skip_endpoints)
     due = (
         select(
             WebhookDelivery.id.label("id"),
+            WebhookDelivery.endpoint_id.label("endpoint_id"),
             WebhookDelivery.event_id.label("event_id"),
             func.row_number()
             .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.event_id)
@@ -140,17 +152,20 @@ def due_delivery_ids(limit: int) -> list[int]:
                 ),
             ),
             ~blocked,
+            WebhookDelivery.endpoint_id.not_in(skip) if skip else true(),
         )
         .subquery()
     )
-    return list(
-        db.session.scalars(
-            select(due.c.id)
-            .where(due.c.rank <= PER_ENDPOINT_PER_PASS)
-            .order_by(due.c.event_id)
-            .limit(limit)
-        )
+    rows = db.session.execute(
+        select(due.c.id, due.c.endpoint_id)
+        .where(due.c.rank <= per_endpoint)
+        .order_by(due.c.event_id)
+        .limit(limit)
     )
+    by_endpoint: dict[int, list[int]] = {}
+    for delivery_id, endpoint_id in rows:
+        by_endpoint.setdefault(endpoint_id, []).append(delivery_id)
+    return by_endpoint
 
 
 def _claim(delivery_id: int) -> bool:
@@ -160,7 +175,11 @@ def _claim(delivery_id: int) -> bool:
         .where(
             WebhookDelivery.id == delivery_id,
             or_(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
+                # Due still: another worker may have tried it since it was listed.
+                and_(
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                ),
                 and_(
                     WebhookDelivery.status == DeliveryStatus.DELIVERING,
                     WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT,
@@ -237,29 +256,97 @@ def deliver(delivery_id: int) -> DeliveryStatus | None:
     return delivery.status
 
 
-def _deliver_in_context(app: Flask, delivery_id: int) -> DeliveryStatus | None:
-    with app.app_context():
+class Dispatcher:
+    """Runs due deliveries in lanes: an endpoint gets up to LANES_PER_ENDPOINT threads of
+    its own, and no more deliveries while they run. A receiver that hangs thus holds its
+    own lanes until the deadline and never delays another's deliveries: nothing is ever
+    queued behind a busy thread (an endpoint for which no thread is free waits for the
+    next pass, a second away in the worker)."""
+
+    def __init__(self, app: Flask, threads: int = 32) -> None:
+        self._app = app
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhooks")
+        self._lock = threading.Lock()
+        self._dispatching = threading.Lock()
+        self._lanes: Counter[int] = Counter()  # endpoint id: lanes running
+        self._attempted = 0
+        self._closing = threading.Event()
+
+    def dispatch(self, limit: int = 200) -> int:
+        """Hands due deliveries to free lanes without waiting for them; returns how many."""
+        with self._dispatching:
+            with self._lock:
+                busy = list(self._lanes)
+                free = self._threads - self._lanes.total()
+            if free <= 0 or self._closing.is_set():
+                return 0
+            due = due_deliveries(limit, skip_endpoints=busy)
+            db.session.commit()
+            handed = 0
+            for endpoint_id, ids in due.items():
+                lanes = min(LANES_PER_ENDPOINT, len(ids), free)
+                if not lanes:
+                    break
+                free -= lanes
+                handed += len(ids)
+                with self._lock:
+                    self._lanes[endpoint_id] += lanes
+                for lane in range(lanes):
+                    self._pool.submit(self._run_lane, endpoint_id, ids[lane::lanes])
+            return handed
+
+    def _run_lane(self, endpoint_id: int, ids: list[int]) -> None:
+        attempted = 0
         try:
-            return deliver(delivery_id)
-        except Exception:
-            logger.exception("webhook delivery %s crashed; it will be retried", delivery_id)
-            db.session.rollback()
-            return None
+            with self._app.app_context():
+                try:
+                    for delivery_id in ids:
+                        if self._closing.is_set():
+                            break
+                        status = _deliver_or_log(delivery_id)
+                        if status is None:  # another worker had it, or it crashed
+                            continue
+                        attempted += 1
+                        if status is not DeliveryStatus.DELIVERED:
+                            break  # the receiver fails: its other deliveries wait a pass
+                finally:
+                    db.session.remove()
         finally:
-            db.session.remove()
+            with self._lock:
+                self._lanes[endpoint_id] -= 1
+                if not self._lanes[endpoint_id]:
+                    del self._lanes[endpoint_id]
+                self._attempted += attempted
+
+    def close(self) -> int:
+        """Lets the lanes finish the attempt they are in; returns how many attempts the
+        dispatcher made in all."""
+        self._closing.set()
+        self._pool.shutdown(wait=True)
+        return self._attempted
+
+    def wait(self) -> int:
+        """Waits for every lane to end (they end by themselves); returns the attempts."""
+        self._pool.shutdown(wait=True)
+        return self._attempted
 
 
-def deliver_due(limit: int = 200, threads: int = 8) -> int:
-    """One pass: due deliveries in parallel threads, so a receiver that hangs holds one
-    thread until its timeout and never the others. Returns how many were attempted."""
-    ids = due_delivery_ids(limit)
-    db.session.commit()
-    if not ids:
-        return 0
-    app = current_app._get_current_object()
-    with ThreadPoolExecutor(max_workers=min(threads, len(ids))) as pool:
-        results = list(pool.map(lambda i: _deliver_in_context(app, i), ids))
-    return sum(1 for result in results if result is not None)
+def _deliver_or_log(delivery_id: int) -> DeliveryStatus | None:
+    try:
+        return deliver(delivery_id)
+    except Exception:
+        logger.exception("webhook delivery %s crashed; it will be retried", delivery_id)
+        db.session.rollback()
+        return None
+
+
+def deliver_due(limit: int = 200, threads: int = 32) -> int:
+    """One pass, waited for (the worker's --once, tests): due deliveries in lanes, as the
+    worker's `Dispatcher` runs them. Returns how many were attempted."""
+    dispatcher = Dispatcher(current_app._get_current_object(), threads)
+    dispatcher.dispatch(limit)
+    return dispatcher.wait()
 
 
 def recent_deliveries(organisation: Organisation, limit: int = 100) -> list[WebhookDelivery]:
