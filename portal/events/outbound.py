@@ -284,7 +284,9 @@ class Answer:
     error: str | None  # why there is no status code, or what the body of a non-2xx said
 
 
-def post(url: str, body: bytes, headers: dict[str, str], seconds: float, allow_insecure: bool):
+def post(
+    url: str, body: bytes, headers: dict[str, str], seconds: float, allow_insecure: bool
+) -> Answer:
     """POSTs `body` to the receiver at `url`, all of it within `seconds`."""
     deadline = _Deadline(seconds)
     try:
