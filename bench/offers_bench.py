@@ -115,9 +115,9 @@ def fresh_database() -> None:
 
 
 def offer_rows(count: int, organisation_id: int, rng: random.Random) -> list[dict]:
+    from portal.core.text import fold
     from portal.offers.models import OfferKind
     from portal.offers.places import EARTH_RADIUS_KM, _table, distance_km
-    from portal.text import fold
 
     places = list(_table().postal_codes.values())
     centre = _table().postal_codes[CENTRE]

@@ -44,7 +44,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
-    from portal.db_types import utcnow
+    from portal.core.clock import utcnow
     from portal.extensions import db
     from portal.sms.models import PRIORITY_REMINDER, SmsKind, SmsMessage, SmsStatus
     from tests.fake_twilio import FakeTwilio, ServerThread

@@ -1,18 +1,40 @@
 """Portail SPI: the beneficiary-facing portal of the Service Public de l'Insertion."""
 
 import logging
+import math
 import os
+import time
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, current_app, render_template, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal import (
+    cli,
+    models,  # noqa: F401 - every model, before Alembic reads the metadata
+)
+from portal.api.problems import ApiProblem, problem_response
+from portal.api.views import bp as api_bp
+from portal.appointments.views import bp as appointments_bp
+from portal.auth.forms import PhoneForm
+from portal.auth.views import bp as auth_bp
+from portal.beneficiaries.models import Beneficiary
 from portal.config import Config
+from portal.core import formatting
+from portal.core.web import page_or_fragment
+from portal.counsellor.views import bp as counsellor_bp
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from portal.home.views import bp as home_bp
+from portal.offers.views import bp as offers_bp
+from portal.offers.views import staff_bp as offers_staff_bp
+from portal.organisations.models import Counsellor
+from portal.pathway.views import bp as pathway_bp
+from portal.sms.views import bp as sms_bp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RTL_LANGUAGES = {"ar"}
@@ -64,8 +86,6 @@ def _engine_options(config) -> dict[str, Any]:
 
 def select_locale() -> str:
     """The person's saved choice, then the session, then the browser, then French."""
-    from flask import current_app
-
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated:
         saved = getattr(current_user, "language", None)
@@ -77,9 +97,6 @@ def select_locale() -> str:
 
 
 def _bind_extensions(app: Flask) -> None:
-    # Models must be imported before Alembic or create_all look at the metadata.
-    from portal import models  # noqa: F401
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
@@ -92,9 +109,6 @@ def _bind_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from portal.beneficiaries.models import Beneficiary
-        from portal.organisations.models import Counsellor
-
         kind, _sep, number = user_id.partition(":")
         model = {"b": Beneficiary, "c": Counsellor}.get(kind)
         if model is None or not number.isdigit():
@@ -103,16 +117,6 @@ def _bind_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.api.views import bp as api_bp
-    from portal.appointments.views import bp as appointments_bp
-    from portal.auth.views import bp as auth_bp
-    from portal.counsellor.views import bp as counsellor_bp
-    from portal.home.views import bp as home_bp
-    from portal.offers.views import bp as offers_bp
-    from portal.offers.views import staff_bp as offers_staff_bp
-    from portal.pathway.views import bp as pathway_bp
-    from portal.sms.views import bp as sms_bp
-
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
@@ -149,8 +153,6 @@ def _register_error_pages(app: Flask) -> None:
         return request.path.startswith("/api/")
 
     def api_problem(error: HTTPException, detail: str | None = None):
-        from portal.api.problems import ApiProblem, problem_response
-
         db.session.rollback()
         headers = {}
         if error.code == 405 and getattr(error, "valid_methods", None):
@@ -169,14 +171,10 @@ def _register_error_pages(app: Flask) -> None:
             )
         if request.endpoint == "auth.phone":
             # Keep what was typed: the same form, with the reason above it.
-            from portal.auth.forms import PhoneForm
-
             form = PhoneForm(formdata=request.form, meta={"csrf": False})
             form.phone.errors = [
                 _("Trop de codes demandés. Attendez quelques minutes avant de réessayer.")
             ]
-            from portal.web import page_or_fragment
-
             # htmx does not swap an error answer: give it the fragment as a success.
             return page_or_fragment(
                 "auth/phone.html",
@@ -208,8 +206,6 @@ def _register_error_pages(app: Flask) -> None:
         app.logger.exception("unexpected error on %s", request.path)
         db.session.rollback()
         if is_api():
-            from werkzeug.exceptions import InternalServerError
-
             return api_problem(InternalServerError(), "An unexpected error; it has been logged.")
         message = _("Un problème technique est survenu. Réessayez dans un moment.")
         return render_template("errors.html", code=500, message=message), 500
@@ -217,9 +213,6 @@ def _register_error_pages(app: Flask) -> None:
 
 def _retry_after() -> int:
     """Seconds until the limit that refused this request lets a new one through."""
-    import math
-    import time
-
     current = limiter.current_limit
     if current is None:
         return 60
@@ -227,16 +220,10 @@ def _retry_after() -> int:
 
 
 def _register_commands(app: Flask) -> None:
-    from portal.cli import register
-
-    register(app)
+    cli.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
-    from portal import formatting
-
     @app.context_processor
     def page_globals() -> dict[str, Any]:
         locale = str(get_locale())

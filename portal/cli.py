@@ -5,11 +5,14 @@ import signal
 import threading
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from portal.demo import seed_demo
+from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
 from portal.organisations import services as organisations
+from portal.sms.sender import send_due
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +23,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_api_key)
     app.cli.add_command(create_counsellor)
     app.cli.add_command(worker)
-    from portal.demo import seed_demo
-
     app.cli.add_command(seed_demo)
 
 
@@ -101,11 +102,6 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
     The webhook loop hands deliveries to lanes without waiting for them, so a receiver
     that hangs holds its own lanes and never the loop.
     """
-    from flask import current_app
-
-    from portal.events.webhooks import Dispatcher, deliver_due
-    from portal.sms.services import send_due
-
     stopping = threading.Event()
 
     def stop(_signum, _frame):

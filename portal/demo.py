@@ -2,13 +2,11 @@
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 from sqlalchemy import select
 
-from portal.appointments.calendar import holiday_name
 from portal.appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -17,7 +15,9 @@ from portal.appointments.models import (
     SlotPurpose,
 )
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
-from portal.beneficiaries.phones import display_phone
+from portal.core.clock import PARIS
+from portal.core.holidays import holiday_name
+from portal.core.phones import display_phone
 from portal.extensions import db
 from portal.offers.models import OfferKind
 from portal.offers.places import place_of_postal_code
@@ -26,7 +26,6 @@ from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepStatus
 
-PARIS = ZoneInfo("Europe/Paris")
 DEMO_PASSWORD = "demo-conseil-2026"
 
 TERRITORIES = [

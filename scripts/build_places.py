@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from portal.text import fold  # noqa: E402
+from portal.core.text import fold  # noqa: E402
 
 DECOUPAGE = "@etalab/decoupage-administratif@6.0.0"
 CODES_POSTAUX = "codes-postaux@4.1.2"

@@ -4,6 +4,7 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL nam
 one; the schema is built by the Alembic migrations, as in production.
 """
 
+import itertools
 import os
 import re
 import tempfile
@@ -19,8 +20,12 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from portal import create_app
-from portal.appointments.calendar import holiday_name
+from portal.core.hashing import hash_secret
+from portal.core.holidays import holiday_name
 from portal.extensions import db, limiter
+from portal.organisations.models import Counsellor
+from portal.organisations.services import create_api_key, create_organisation
+from tests.factories import PASSWORD, Api, Tenant
 from tests.fake_twilio import FakeTwilio, ServerThread
 
 _sqlite_dir = tempfile.mkdtemp(prefix="portal-tests-")
@@ -217,3 +222,43 @@ def working_hours():
         day += timedelta(days=1)
     with time_machine.travel(datetime.combine(day, time(10, 0), paris), tick=True):
         yield
+
+
+# -- Organisations with their API keys -------------------------------------------------------
+
+_tenant_numbers = itertools.count(1)
+# Counsellors' passwords play no part here: one Argon2 hash for all keeps the suite fast.
+_PASSWORD_HASH = hash_secret(PASSWORD)
+
+
+@pytest.fixture
+def make_tenant(app, client):
+    def make(slug: str | None = None, department: str = "67") -> Tenant:
+        # One commit for the three rows: the suite makes two organisations a test.
+        organisation = create_organisation(
+            slug or f"org-{next(_tenant_numbers)}", "Organisation", department
+        )
+        counsellor = Counsellor(
+            organisation=organisation,
+            email=f"conseil-{organisation.slug}@example.org",
+            name="Claire Muller",
+            password_hash=_PASSWORD_HASH,
+        )
+        db.session.add(counsellor)
+        _api_key, key = create_api_key(organisation, "back office")
+        db.session.commit()
+        return Tenant(organisation, counsellor, key, Api(client, key))
+
+    return make
+
+
+@pytest.fixture
+def org_a(make_tenant) -> Tenant:
+    """A department (Bas-Rhin: Alsace-Moselle holidays)."""
+    return make_tenant("dep-67", "67")
+
+
+@pytest.fixture
+def org_b(make_tenant) -> Tenant:
+    """Another organisation, in Finistère, with its own key."""
+    return make_tenant("plie-29", "29")

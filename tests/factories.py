@@ -1,12 +1,22 @@
-"""Builders of valid rows; each takes overrides for what a test cares about."""
+"""Builders of valid rows and of valid API bodies, in one place; each takes overrides for
+what a test cares about."""
 
 import itertools
-from datetime import date, timedelta
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
 
 from portal.appointments.models import Appointment, Slot, SlotMode, SlotPurpose
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.db_types import utcnow
+from portal.core.clock import PARIS, paris_today, utcnow
+from portal.core.holidays import holiday_name
 from portal.extensions import db
+from portal.offers import services as offers
+from portal.offers.models import Offer
+from portal.offers.places import EARTH_RADIUS_KM, place_of_postal_code
 from portal.organisations import services as organisations
 from portal.organisations.models import Counsellor, Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepStatus
@@ -158,3 +168,239 @@ def make_pathway(**person_fields):
         description="Une semaine pour découvrir le métier.",
     )
     return person, department, plie
+
+
+# -- Offers placed at known distances ------------------------------------------------------
+
+STRASBOURG = place_of_postal_code("67000")
+
+
+def point_at(km: float, bearing: float = 0.0, latitude=None, longitude=None):
+    """(latitude, longitude) `km` from a point (Strasbourg's by default) along `bearing`."""
+    latitude = STRASBOURG.latitude if latitude is None else latitude
+    longitude = STRASBOURG.longitude if longitude is None else longitude
+    phi1, lambda1 = math.radians(latitude), math.radians(longitude)
+    theta, delta = math.radians(bearing), km / EARTH_RADIUS_KM
+    phi2 = math.asin(
+        math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta)
+    )
+    lambda2 = lambda1 + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi1),
+        math.cos(delta) - math.sin(phi1) * math.sin(phi2),
+    )
+    return math.degrees(phi2), math.degrees(lambda2)
+
+
+def offer_fields(**overrides) -> dict[str, Any]:
+    """A valid offer in Strasbourg, as the back office sends it (its own coordinates)."""
+    fields = {
+        "kind": "immersion",
+        "title": "Immersion en boulangerie",
+        "description": "Deux semaines pour découvrir le métier.",
+        "provider_name": "Boulangerie Kieffer",
+        "address": "3 rue des Orfèvres",
+        "postal_code": "67000",
+        "city": "Strasbourg",
+        "latitude": STRASBOURG.latitude,
+        "longitude": STRASBOURG.longitude,
+        "remote": False,
+        "starts_on": paris_today() + timedelta(days=30),
+        "ends_on": paris_today() + timedelta(days=44),
+        "hours_per_week": 35,
+        "seats": 2,
+        "rome_code": "D1102",
+        "url": None,
+        "expires_on": None,
+    }
+    fields.update(overrides)
+    return fields
+
+
+def make_offer(
+    organisation: Organisation | None = None,
+    external_id: str | None = None,
+    km: float | None = None,
+    bearing: float = 0.0,
+    commit: bool = True,
+    **overrides,
+) -> Offer:
+    """An offer put as the API puts it; `km` places it that far from Strasbourg."""
+    organisation = organisation or make_organisation()
+    if km is not None:
+        overrides["latitude"], overrides["longitude"] = point_at(km, bearing)
+    offer = offers.upsert_offer(
+        organisation, external_id or f"OFFER-{next(_numbers)}", offer_fields(**overrides)
+    ).offer
+    if commit:
+        db.session.commit()
+    return offer
+
+
+# -- The back-office API ------------------------------------------------------------------
+
+API = "/api/v1"
+
+
+class Api:
+    """The test client speaking to /api/v1 with one organisation's key."""
+
+    def __init__(self, client, key: str | None) -> None:
+        self.client = client
+        self.key = key
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        headers.update(extra or {})
+        return headers
+
+    def open(self, method: str, path: str, *, headers=None, **kwargs):
+        response = self.client.open(
+            API + path, method=method, headers=self.headers(headers), **kwargs
+        )
+        response.close()
+        return response
+
+    def get(self, path: str, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs):
+        return self.open("PUT", path, json=json, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs):
+        return self.open("POST", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+    def events(self, **params) -> list[dict]:
+        response = self.get("/events", query_string=params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()["events"]
+
+
+@dataclass
+class Tenant:
+    organisation: Organisation
+    counsellor: Counsellor
+    key: str
+    api: Api
+
+    @property
+    def slug(self) -> str:
+        return self.organisation.slug
+
+
+def beneficiary_body(**overrides) -> dict[str, Any]:
+    body = {
+        "first_name": "Amina",
+        "last_name": "Diallo",
+        "birth_date": "1990-05-17",
+        "phone": "+33612345678",
+        "email": "amina.diallo@example.org",
+        "language": "fr",
+        "caf_number": None,
+        "france_travail_id": None,
+        "role": "demandeur",
+        "postal_code": "67000",
+        "rsa_registration_date": (date.today() - timedelta(days=20)).isoformat(),
+        "referent": {
+            "name": "Claire Muller",
+            "email": "claire.muller@example.org",
+            "phone": "03 88 76 67 67",
+        },
+        "sms_consent": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def step_body(**overrides) -> dict[str, Any]:
+    body = {
+        "kind": "training",
+        "title": "Remise à niveau en français",
+        "status": "in_progress",
+        "starts_on": (date.today() - timedelta(days=3)).isoformat(),
+        "ends_on": None,
+        "organisation_name": "GRETA Strasbourg",
+        "description": "Deux matinées par semaine.",
+    }
+    body.update(overrides)
+    return body
+
+
+def in_days(days: float, hour: int = 10) -> str:
+    """An RFC 3339 date-time about `days` from now at `hour` Paris time, on a day that is a
+    public holiday in none of the tests' departments."""
+    day = (datetime.now(PARIS) + timedelta(days=days)).date()
+    while holiday_name(day, "67") or holiday_name(day, "29"):
+        day += timedelta(days=1)
+    moment = datetime(day.year, day.month, day.day, hour, 0, tzinfo=PARIS)
+    return moment.isoformat()
+
+
+def slot_body(tenant: Tenant, **overrides) -> dict[str, Any]:
+    body = {
+        "counsellor_email": tenant.counsellor.email,
+        "starts_at": in_days(7),
+        "duration_minutes": 30,
+        "mode": "in_person",
+        "location": "1 place du Quartier Blanc, 67000 Strasbourg",
+        "purpose": "follow_up",
+        "reserved_for": None,
+    }
+    body.update(overrides)
+    return body
+
+
+def offer_body(**overrides) -> dict[str, Any]:
+    body = {
+        "kind": "immersion",
+        "title": "Immersion en boulangerie",
+        "description": "Deux semaines pour découvrir le métier.",
+        "provider_name": "Boulangerie Kieffer",
+        "address": "3 rue des Orfèvres",
+        "postal_code": "67000",
+        "city": "Strasbourg",
+        "latitude": 48.5819,
+        "longitude": 7.7500,
+        "remote": False,
+        "starts_on": (date.today() + timedelta(days=30)).isoformat(),
+        "ends_on": (date.today() + timedelta(days=44)).isoformat(),
+        "hours_per_week": 35,
+        "seats": 2,
+        "rome_code": "D1102",
+        "url": "https://example.org/offres/42",
+        "expires_on": (date.today() + timedelta(days=25)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def put_beneficiary(tenant: Tenant, external_id: str, **overrides) -> dict[str, Any]:
+    response = tenant.api.put(f"/beneficiaries/{external_id}", beneficiary_body(**overrides))
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    return response.get_json()
+
+
+def person_of(tenant: Tenant, external_id: str) -> Beneficiary:
+    return db.session.scalars(
+        select(Beneficiary)
+        .join(FollowUp)
+        .where(
+            FollowUp.organisation_id == tenant.organisation.id,
+            FollowUp.external_id == external_id,
+        )
+    ).one()
+
+
+def book(
+    tenant: Tenant, external_id: str, starts_in: timedelta = timedelta(days=3), **fields
+) -> Appointment:
+    """A slot of `tenant` booked by the person `tenant` calls `external_id`, made directly:
+    booking is done by beneficiaries on the portal's pages, not through this API."""
+    slot = make_slot(
+        tenant.counsellor,
+        starts_in=starts_in,
+        external_id=fields.pop("slot_external_id", f"SLOT-{next(_numbers)}"),
+    )
+    return make_appointment(slot, person_of(tenant, external_id), **fields)

@@ -8,9 +8,9 @@ Create Date: 2026-11-27 17:56:54.014069
 from alembic import op
 import sqlalchemy as sa
 
-import portal.db_types
+import portal.core.db_types
 from portal.offers.places import place_of_postal_code
-from portal.text import fold
+from portal.core.text import fold
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +29,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_offer_created_by_id_counsellor'), 'counsellor', ['created_by_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('offer_interest', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('acknowledged_at', portal.db_types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('acknowledged_at', portal.core.db_types.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
     # Offers already there become searchable, and placed when they came without coordinates.

@@ -4,10 +4,11 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from flask import Response, json
 from pydantic.json_schema import models_json_schema
 
 from portal.api import schemas
-from portal.api.views import OPERATIONS
+from portal.api.routing import OPERATIONS, bp
 
 REF = "#/components/schemas/{model}"
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -101,3 +102,12 @@ def document() -> dict[str, Any]:
 
 def _is_input(model) -> bool:
     return issubclass(model, schemas.Strict)
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document, generated from the same models that validate requests."""
+    return Response(json.dumps(document()), mimetype="application/json")
+
+
+openapi.allowed_roles = None

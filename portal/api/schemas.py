@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from portal.beneficiaries.phones import InvalidPhone, normalise_mobile
+from portal.core.phones import InvalidPhone, normalise_mobile
 
 EXTERNAL_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID, min_length=1, max_length=64)]

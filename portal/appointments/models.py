@@ -5,7 +5,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.core.clock import utcnow
+from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 
@@ -42,7 +43,8 @@ class Slot(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
-    counsellor: Mapped[Counsellor] = relationship()
+    # A slot is shown with its counsellor everywhere (booking, agenda, pathway, API).
+    counsellor: Mapped[Counsellor] = relationship(lazy="joined", innerjoin=True)
     reserved_for: Mapped[Beneficiary | None] = relationship()
 
     __table_args__ = (
@@ -86,7 +88,8 @@ class Appointment(db.Model):
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    slot: Mapped[Slot] = relationship()
+    # An appointment is never shown without its slot: loaded with it, in the same query.
+    slot: Mapped[Slot] = relationship(lazy="joined", innerjoin=True)
     beneficiary: Mapped[Beneficiary | None] = relationship()
 
     __table_args__ = (

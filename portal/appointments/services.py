@@ -3,15 +3,13 @@
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal.appointments.calendar import holiday_name
 from portal.appointments.models import (
     LIVE_STATUSES,
     Appointment,
@@ -21,18 +19,22 @@ from portal.appointments.models import (
     SlotPurpose,
 )
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.db_types import utcnow
+from portal.beneficiaries.services import follow_ups_of, referent_at
+from portal.core.clock import exists_in_paris, paris_day, paris_moment, utcnow
+from portal.core.holidays import holiday_name
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
 from portal.sms.models import SmsKind
+from portal.sms.outbox import drop_queued_about, queue_notice
 from portal.sms.schedule import reminder_times
-from portal.sms.services import queue_notice
 
 logger = logging.getLogger(__name__)
 
-PARIS = "Europe/Paris"
+
+# Why the SMS about an appointment were not sent, as the outbox records it.
+NO_LONGER_STANDS = "the appointment was cancelled, moved or answered"
 
 
 class AppointmentError(Exception):
@@ -42,6 +44,14 @@ class AppointmentError(Exception):
         super().__init__(message)
         self.code = code
         self.field = field
+
+
+def own_slot(counsellor: Counsellor, slot_id: int) -> Slot | None:
+    """One of the counsellor's slots still offered; anyone else's is as if it did not exist."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.counsellor_id != counsellor.id or slot.withdrawn_at is not None:
+        return None
+    return slot
 
 
 def live_appointment(slot: Slot) -> Appointment | None:
@@ -60,12 +70,34 @@ def slot_by_external_id(organisation: Organisation, external_id: str) -> Slot | 
 
 
 def check_not_a_holiday(organisation: Organisation, starts_at: datetime) -> None:
-    local_day = starts_at.astimezone(ZoneInfo(PARIS)).date()
+    local_day = paris_day(starts_at)
     name = holiday_name(local_day, organisation.department_code)
     if name:
         raise AppointmentError(
             "holiday", f"{local_day.isoformat()} is a public holiday ({name})", "starts_at"
         )
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """A slot as the back office sees it: booked or not, and whom it is kept for (under
+    the organisation's own id for that person)."""
+
+    slot: Slot
+    reserved_for_external_id: str | None
+    is_booked: bool
+
+
+def slot_state(slot: Slot) -> SlotState:
+    reserved = None
+    if slot.reserved_for_id is not None:
+        reserved = db.session.scalars(
+            select(FollowUp.external_id).where(
+                FollowUp.beneficiary_id == slot.reserved_for_id,
+                FollowUp.organisation_id == slot.organisation_id,
+            )
+        ).first()
+    return SlotState(slot, reserved, live_appointment(slot) is not None)
 
 
 @dataclass(frozen=True)
@@ -211,6 +243,7 @@ def cancel(
         )
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = reason
+    drop_queued_about(appointment.id, NO_LONGER_STANDS)
     _event("appointment.cancelled", appointment, by, reason=reason)
     sync_step(appointment)
     if notify:
@@ -283,6 +316,8 @@ def set_status(
         raise AppointmentError("transition", f"{current.value} cannot become {status.value}")
     appointment.status = status
     appointment.status_reason = reason
+    if status not in OPEN:
+        drop_queued_about(appointment.id, NO_LONGER_STANDS)
     _event(f"appointment.{status.value}", appointment, by, reason=reason)
     sync_step(appointment)
     if status is AppointmentStatus.CONFIRMED and current is not status:
@@ -293,22 +328,6 @@ def set_status(
         )
     db.session.flush()
     return True
-
-
-def appointment_payload(appointment: Appointment, beneficiary_external_id: str | None) -> dict:
-    slot = appointment.slot
-    return {
-        "id": appointment.id,
-        "slot_external_id": slot.external_id,
-        "beneficiary_external_id": beneficiary_external_id,
-        "starts_at": slot.starts_at,
-        "mode": slot.mode.value,
-        "location": slot.location,
-        "status": appointment.status.value,
-        "status_reason": appointment.status_reason,
-        "booked_at": appointment.booked_at,
-        "updated_at": appointment.updated_at,
-    }
 
 
 def list_for_organisation(
@@ -351,9 +370,7 @@ def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slo
     """Free slots the person may book: their organisations', their référents' first, and
     those reserved for them; soonest first within each group."""
     now = now or utcnow()
-    follow_ups = db.session.scalars(
-        select(FollowUp).where(FollowUp.beneficiary_id == person.id)
-    ).all()
+    follow_ups = follow_ups_of(person)
     organisation_ids = [f.organisation_id for f in follow_ups]
     referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
     taken = select(Appointment.slot_id).where(
@@ -410,41 +427,33 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     return appointment
 
 
+def _upcoming(person: Beneficiary):
+    return (
+        select(Appointment)
+        .join(Slot)
+        .options(joinedload(Appointment.slot).joinedload(Slot.organisation))
+        .where(
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(list(OPEN)),
+            Slot.starts_at >= utcnow(),
+        )
+        .order_by(Slot.starts_at)
+    )
+
+
 def upcoming(person: Beneficiary) -> list[Appointment]:
     """The person's requested and confirmed appointments still to come, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .join(Slot)
-            .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
-            .where(
-                Appointment.beneficiary_id == person.id,
-                Appointment.status.in_(list(OPEN)),
-                Slot.starts_at >= utcnow(),
-            )
-            .order_by(Slot.starts_at)
-        )
-    )
+    return list(db.session.scalars(_upcoming(person)))
 
 
-def referent_emails(person: Beneficiary) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(FollowUp.referent_email).where(
-                FollowUp.beneficiary_id == person.id, FollowUp.referent_email.is_not(None)
-            )
-        )
-    )
+def next_appointment(person: Beneficiary) -> Appointment | None:
+    """The person's next requested or confirmed appointment."""
+    return db.session.scalars(_upcoming(person).limit(1)).first()
 
 
 def referent_for(appointment: Appointment) -> FollowUp | None:
     """Whom the person calls about this appointment: their référent at its organisation."""
-    return db.session.scalars(
-        select(FollowUp).where(
-            FollowUp.beneficiary_id == appointment.beneficiary_id,
-            FollowUp.organisation_id == appointment.slot.organisation_id,
-        )
-    ).first()
+    return referent_at(appointment.beneficiary_id, appointment.slot.organisation_id)
 
 
 def own_appointment(person: Beneficiary, appointment_id: int) -> Appointment | None:
@@ -495,6 +504,7 @@ def reschedule(
         raise AppointmentError("taken", "someone booked this slot a moment ago") from None
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = "rescheduled"
+    drop_queued_about(appointment.id, NO_LONGER_STANDS)
     appointment.rescheduled_to_id = moved.id
     record_event(
         "appointment.rescheduled",
@@ -552,7 +562,7 @@ def sync_step(appointment: Appointment) -> None:
         )
         db.session.add(step)
     step.status = _STEP_STATUS[appointment.status]
-    step.starts_on = slot.starts_at.astimezone(ZoneInfo(PARIS)).date()
+    step.starts_on = paris_day(slot.starts_at)
 
 
 def move_step(old: Appointment, new: Appointment) -> None:
@@ -615,11 +625,12 @@ def requests_to_answer(counsellor: Counsellor) -> list[Appointment]:
     )
 
 
-def organisation_appointment(counsellor: Counsellor, appointment_id: int) -> Appointment | None:
+def organisation_appointment(organisation_id: int, appointment_id: int) -> Appointment | None:
+    """One of the organisation's appointments; another organisation's is as if it did not exist."""
     return db.session.scalars(
         select(Appointment)
         .join(Slot)
-        .where(Appointment.id == appointment_id, Slot.organisation_id == counsellor.organisation_id)
+        .where(Appointment.id == appointment_id, Slot.organisation_id == organisation_id)
     ).first()
 
 
@@ -666,15 +677,11 @@ def own_slots(counsellor: Counsellor, now: datetime | None = None) -> list[tuple
 
 def local_start(day: date, at: time) -> datetime:
     """A Paris wall-clock time as a UTC instant; a time the clocks skip does not exist."""
-    paris = ZoneInfo(PARIS)
-    local = datetime.combine(day, at, tzinfo=paris)
-    # A time that does not exist (02:30 on the last Sunday of March) does not survive a
-    # round trip through UTC; an ambiguous one (October) takes its first occurrence.
-    if local.astimezone(UTC).astimezone(paris).replace(tzinfo=None) != local.replace(tzinfo=None):
+    if not exists_in_paris(day, at):
         raise AppointmentError(
             "no_such_time", "this time does not exist that day (clocks change)", "time"
         )
-    return local.astimezone(UTC)
+    return paris_moment(day, at)
 
 
 def publish_slots(

@@ -2,26 +2,24 @@
 
 from collections import OrderedDict
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.appointments import services
-from portal.auth.forms import ConfirmForm
+from portal.appointments import labels, services
 from portal.auth.roles import BENEFICIARY, roles_required
+from portal.beneficiaries.services import referent_emails
+from portal.core.clock import paris_day
+from portal.core.forms import ConfirmForm
+from portal.core.web import page_or_fragment
 from portal.extensions import db
-from portal.web import page_or_fragment
 
 bp = Blueprint("appointments", __name__, url_prefix="/rendez-vous")
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @bp.app_context_processor
 def appointment_words():
-    from portal.appointments import labels
-
     return {"appointment_labels": labels}
 
 
@@ -37,7 +35,7 @@ def _days(slots) -> "OrderedDict[date, list]":
     for the person, then their référent's, then by time)."""
     by_day: dict[date, list] = {}
     for slot in slots:
-        by_day.setdefault(slot.starts_at.astimezone(PARIS).date(), []).append(slot)
+        by_day.setdefault(paris_day(slot.starts_at), []).append(slot)
     return OrderedDict(sorted(by_day.items()))
 
 
@@ -64,7 +62,7 @@ def choose():
         day = next(iter(days), None)
     if day not in days:
         day = next(iter(days), None)
-    referents = services.referent_emails(current_user)
+    referents = referent_emails(current_user)
     return page_or_fragment(
         "appointments/choose.html",
         "appointments/_day.html",

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
 
-from portal.beneficiaries.phones import InvalidPhone, normalise_mobile
+from portal.core.phones import InvalidPhone, normalise_mobile
 
 
 def _strip(value):
@@ -57,10 +57,6 @@ class ChooseForm(FlaskForm):
         coerce=int,
         validators=[DataRequired(_l("Choisissez votre prénom."))],
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A button and its CSRF token."""
 
 
 class CounsellorSignInForm(FlaskForm):

@@ -4,7 +4,8 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import UTCDateTime, utcnow
+from portal.core.clock import utcnow
+from portal.core.db_types import UTCDateTime
 from portal.extensions import db
 
 

@@ -1,6 +1,5 @@
 """Sign-in rules, shared by the pages and (for invitations) the back-office API."""
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -11,15 +10,15 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from portal.auth.models import InvitationToken, SignInCode
-from portal.auth.passwords import hash_secret, verify_secret
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
+from portal.core.hashing import hash_secret, token_hash, verify_secret
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 from portal.sms.gsm import to_gsm7
 from portal.sms.models import PRIORITY_NOTICE, PRIORITY_SIGN_IN, SmsKind, SmsMessage
-from portal.sms.services import queue_sms
+from portal.sms.outbox import queue_sms
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +112,6 @@ def mark_signed_in(beneficiary: Beneficiary) -> None:
         record_event("beneficiary.activated", beneficiary, {})
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def sign_in_link(token: str) -> str:
     return f"{current_app.config['PORTAL_BASE_URL']}/connexion/lien/{token}"
 
@@ -128,7 +123,7 @@ def create_invitation(beneficiary: Beneficiary, organisation: Organisation | Non
         InvitationToken(
             beneficiary=beneficiary,
             organisation_id=organisation.id if organisation else None,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             expires_at=utcnow() + INVITATION_LIFETIME,
         )
     )
@@ -155,7 +150,7 @@ def find_invitation(token: str) -> InvitationToken | None:
     if not token or len(token) > 100:
         return None
     invitation = db.session.scalars(
-        select(InvitationToken).where(InvitationToken.token_hash == _token_hash(token))
+        select(InvitationToken).where(InvitationToken.token_hash == token_hash(token))
     ).first()
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
         return None

@@ -1,8 +1,6 @@
 """Sign-in and sign-out pages."""
 
 import logging
-import threading
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -19,13 +17,15 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth import services
-from portal.auth.forms import ChooseForm, CodeForm, ConfirmForm, CounsellorSignInForm, PhoneForm
+from portal.auth.forms import ChooseForm, CodeForm, CounsellorSignInForm, PhoneForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
 from portal.beneficiaries.models import Beneficiary
-from portal.beneficiaries.phones import InvalidPhone, display_phone, normalise_mobile
+from portal.beneficiaries.services import people_by_ids
+from portal.core.forms import ConfirmForm
+from portal.core.phones import InvalidPhone, display_phone, normalise_mobile
+from portal.core.web import go_to, local_url, page_or_fragment
 from portal.extensions import db, limiter
-from portal.sms.services import send_now
-from portal.web import go_to, page_or_fragment
+from portal.sms.sender import send_in_background
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -44,14 +44,6 @@ def _email_key() -> str:
     return "email:" + request.form.get("email", "")[:254].strip().lower()
 
 
-def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
-
-
 def _start_session(user, remember: bool = False) -> None:
     # A fresh session at sign-in: nothing set before (by anyone) survives but the language.
     language = session.get("language")
@@ -59,31 +51,6 @@ def _start_session(user, remember: bool = False) -> None:
     if language:
         session["language"] = language
     login_user(user, remember=remember)
-
-
-def _send_in_background(message_id: int) -> None:
-    """Tries the SMS beside the request, so a known number answers as fast as an unknown one.
-
-    The message is already committed to the outbox: if this try fails or the process
-    dies, the worker sends it.
-    """
-    app = current_app._get_current_object()
-    # Kept so that a test (or a graceful shutdown) can wait for them to finish.
-    running: set[threading.Thread] = app.extensions.setdefault("background_sms", set())
-
-    def send():
-        with app.app_context():
-            try:
-                send_now(message_id)
-            except Exception:
-                logger.exception("immediate send of SMS %s failed", message_id)
-            finally:
-                db.session.remove()
-                running.discard(threading.current_thread())
-
-    thread = threading.Thread(target=send, name=f"sms-{message_id}", daemon=True)
-    running.add(thread)
-    thread.start()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -103,7 +70,7 @@ def phone():
         message = services.request_sign_in_code(form.normalised_phone)
         db.session.commit()
         if message is not None:
-            _send_in_background(message.id)
+            send_in_background(message.id)
         session["sign_in_phone"] = form.normalised_phone
         session.pop("sign_in_choices", None)
         return go_to(url_for("auth.code", next=request.args.get("next") or None))
@@ -148,7 +115,7 @@ def code():
 def choose():
     """For a number two people share: which of them is signing in."""
     choices = session.get("sign_in_choices") or []
-    people = [person for person in map(lambda i: db.session.get(Beneficiary, i), choices) if person]
+    people = people_by_ids(choices)
     if not people:
         return redirect(url_for("auth.phone"))
     form = ChooseForm()
@@ -166,7 +133,7 @@ def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
     services.mark_signed_in(beneficiary)
     db.session.commit()
     _start_session(beneficiary)
-    return go_to(_safe_next(url_for("home.index")))
+    return go_to(local_url(request.args.get("next"), url_for("home.index")))
 
 
 @bp.route("/connexion/lien/<token>", methods=["GET", "POST"])
@@ -200,7 +167,7 @@ def counsellor_sign_in():
         counsellor = services.authenticate_counsellor(form.email.data, form.password.data)
         if counsellor is not None:
             _start_session(counsellor)
-            return redirect(_safe_next(url_for("counsellor.index")))
+            return redirect(local_url(request.args.get("next"), url_for("counsellor.index")))
         failed = True
     return render_template("auth/counsellor_sign_in.html", form=form, failed=failed)
 

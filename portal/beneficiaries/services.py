@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
-from portal.events.models import Event, EventRecipient
 from portal.extensions import db
-from portal.organisations.models import Organisation
-from portal.sms.models import SmsMessage
+from portal.organisations.models import Counsellor, Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -241,60 +238,59 @@ def followed_by(person: Beneficiary) -> list[str]:
     return sorted(f.organisation.slug for f in person.follow_ups)
 
 
-def end_follow_up(organisation: Organisation, follow_up: FollowUp) -> bool:
-    """Ends `organisation`'s follow-up; erases the person when nobody follows them any more.
+# -- Who follows the person, and their référents --------------------------------------------
 
-    Returns True when the person was erased.
-    """
-    from portal.appointments.services import cancel_future_appointments_of_organisation
-    from portal.pathway.models import PathwayStep
 
-    person = follow_up.beneficiary
-    cancel_future_appointments_of_organisation(organisation, person)
-    db.session.execute(
-        delete(PathwayStep).where(
-            PathwayStep.organisation_id == organisation.id,
-            PathwayStep.beneficiary_id == person.id,
+def follow_ups_of(person: Beneficiary) -> list[FollowUp]:
+    """Every organisation following the person, with its référent, oldest link first."""
+    return list(
+        db.session.scalars(
+            select(FollowUp)
+            .options(joinedload(FollowUp.organisation))
+            .where(FollowUp.beneficiary_id == person.id)
+            .order_by(FollowUp.id)
         )
     )
-    db.session.delete(follow_up)
-    db.session.flush()
-    db.session.expire(person, ["follow_ups"])
-    if person.follow_ups:
-        return False
-    erase(person)
-    return True
 
 
-def erase(person: Beneficiary) -> None:
-    """GDPR erasure: nothing personal stays; events keep their type and date only."""
-    phone = person.phone
-    db.session.execute(
-        update(SmsMessage)
-        .where(SmsMessage.beneficiary_id == person.id)
-        .values(body="", to="+", beneficiary_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(EventRecipient)
-        .where(
-            EventRecipient.event_id.in_(select(Event.id).where(Event.beneficiary_id == person.id))
+def referent_emails(person: Beneficiary) -> set[str]:
+    return {f.referent_email for f in follow_ups_of(person) if f.referent_email}
+
+
+def referent_names(person: Beneficiary) -> list[str]:
+    return [f.referent_name for f in follow_ups_of(person) if f.referent_name]
+
+
+def referent_at(person_id: int | None, organisation_id: int) -> FollowUp | None:
+    """The organisation's follow-up of the person (with its référent), if it follows them."""
+    if person_id is None:
+        return None
+    return db.session.scalars(
+        select(FollowUp).where(
+            FollowUp.beneficiary_id == person_id, FollowUp.organisation_id == organisation_id
         )
-        .values(external_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Event)
-        .where(Event.beneficiary_id == person.id)
-        .values(data={}, beneficiary_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(delete(InvitationToken).where(InvitationToken.beneficiary_id == person.id))
-    others = db.session.scalars(
-        select(Beneficiary.id).where(Beneficiary.phone == phone, Beneficiary.id != person.id)
     ).first()
-    if others is None:
-        db.session.execute(delete(SignInCode).where(SignInCode.phone == phone))
-    db.session.delete(person)
-    db.session.flush()
-    logger.info("a beneficiary was erased")
+
+
+def people_by_ids(ids: list[int]) -> list[Beneficiary]:
+    """The people with these ids that still exist, in the order given."""
+    found = {
+        person.id: person
+        for person in db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def caseload(counsellor: Counsellor, limit: int = 500) -> list:
+    """The organisation's people: those the counsellor is référent for first, then A to Z.
+    Rows of (person, the organisation's id for them, is the counsellor's own)."""
+    mine = FollowUp.referent_email == counsellor.email
+    return list(
+        db.session.execute(
+            select(Beneficiary, FollowUp.external_id, mine.label("is_mine"))
+            .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
+            .where(FollowUp.organisation_id == counsellor.organisation_id)
+            .order_by(mine.desc(), func.lower(Beneficiary.last_name), Beneficiary.first_name)
+            .limit(limit)
+        )
+    )

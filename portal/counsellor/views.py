@@ -1,29 +1,24 @@
-from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from markupsafe import escape
-from sqlalchemy import func, select
 
 from portal.appointments import services as appointments
 from portal.appointments.forms import DeclineForm, OutcomeForm, SlotForm
-from portal.appointments.models import AppointmentStatus, Slot, SlotMode, SlotPurpose
-from portal.auth.forms import ConfirmForm
+from portal.appointments.models import AppointmentStatus, SlotMode, SlotPurpose
 from portal.auth.roles import ADMIN, STAFF, roles_required
-from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.db_types import utcnow
+from portal.beneficiaries import services as beneficiaries
+from portal.core.clock import paris_day, paris_midnight, paris_today, utcnow
+from portal.core.forms import ConfirmForm
+from portal.core.web import back_or
+from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
 from portal.offers import services as offers
-from portal.pathway.services import pathway_of
-from portal.sms.services import messages_of
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @bp.route("/")
@@ -57,13 +52,15 @@ def acknowledge_interest(interest_id: int):
         offer=interest.offer.title,
     )
     if request.htmx:
-        return f'<li class="card" role="status">{escape(message)}</li>'
+        return render_template("counsellor/_acknowledged.html", message=message)
     flash(message, "info")
     return redirect(url_for("counsellor.index"))
 
 
 def _appointment_or_404(appointment_id: int):
-    appointment = appointments.organisation_appointment(current_user, appointment_id)
+    appointment = appointments.organisation_appointment(
+        current_user.organisation_id, appointment_id
+    )
     if appointment is None:
         abort(404)
     return appointment
@@ -76,13 +73,7 @@ def _answer_row(appointment, message: str, error: str | None = None):
             "counsellor/_answered.html", appointment=appointment, message=message, error=error
         )
     flash(error or message, "error" if error else "info")
-    return redirect(
-        request.referrer if _same_site(request.referrer) else url_for("counsellor.index")
-    )
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and urlsplit(url).netloc == request.host
+    return redirect(back_or(url_for("counsellor.index")))
 
 
 @bp.route("/rendez-vous/<int:appointment_id>/confirmer", methods=["POST"])
@@ -140,7 +131,7 @@ def decline(appointment_id: int):
 @roles_required(*STAFF)
 def agenda():
     """Today and the week: after the start, record what happened."""
-    today = datetime.now(PARIS).date()
+    today = paris_today()
     try:
         start = (
             date.fromisoformat(request.args.get("semaine", ""))
@@ -150,11 +141,11 @@ def agenda():
     except ValueError:
         start = today
     start -= timedelta(days=start.weekday())
-    begin = datetime.combine(start, time(0), PARIS).astimezone(UTC)
-    end = datetime.combine(start + timedelta(days=7), time(0), PARIS).astimezone(UTC)
+    begin = paris_midnight(start)
+    end = paris_midnight(start + timedelta(days=7))
     days: dict[date, list] = {}
     for appointment in appointments.agenda(current_user, begin, end):
-        days.setdefault(appointment.slot.starts_at.astimezone(PARIS).date(), []).append(appointment)
+        days.setdefault(paris_day(appointment.slot.starts_at), []).append(appointment)
     return render_template(
         "counsellor/agenda.html",
         days=days,
@@ -245,8 +236,8 @@ def _slot_error_message(error) -> str:
 @roles_required(*STAFF)
 def withdraw(slot_id: int):
     """Withdraws one of the counsellor's free slots."""
-    slot = db.session.get(Slot, slot_id)
-    if slot is None or slot.counsellor_id != current_user.id or slot.withdrawn_at is not None:
+    slot = appointments.own_slot(current_user, slot_id)
+    if slot is None:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -265,15 +256,7 @@ def withdraw(slot_id: int):
 @roles_required(*STAFF)
 def caseload():
     """The caseload: people this counsellor is référent for, then the organisation's others."""
-    mine = FollowUp.referent_email == current_user.email
-    rows = db.session.execute(
-        select(Beneficiary, FollowUp.external_id, mine.label("is_mine"))
-        .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
-        .where(FollowUp.organisation_id == current_user.organisation_id)
-        .order_by(mine.desc(), func.lower(Beneficiary.last_name), Beneficiary.first_name)
-        .limit(500)
-    ).all()
-    return render_template("counsellor/caseload.html", rows=rows)
+    return render_template("counsellor/caseload.html", rows=beneficiaries.caseload(current_user))
 
 
 @bp.route("/webhooks")
@@ -292,19 +275,14 @@ def webhook_deliveries():
 @roles_required(*STAFF)
 def person(beneficiary_id: int):
     """The same timeline the person sees, for a person the counsellor's organisation follows."""
-    follow_up = db.session.scalars(
-        select(FollowUp).where(
-            FollowUp.beneficiary_id == beneficiary_id,
-            FollowUp.organisation_id == current_user.organisation_id,
-        )
-    ).first()
-    if follow_up is None:
+    file = person_file(current_user, beneficiary_id)
+    if file is None:
         abort(404)
     return render_template(
         "counsellor/person.html",
-        person=follow_up.beneficiary,
-        external_id=follow_up.external_id,
-        pathway=pathway_of(follow_up.beneficiary),
-        messages=messages_of(follow_up.beneficiary),
-        interests=offers.interests_of(follow_up.beneficiary),
+        person=file.person,
+        external_id=file.external_id,
+        pathway=file.pathway,
+        messages=file.messages,
+        interests=file.interests,
     )

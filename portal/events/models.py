@@ -6,7 +6,8 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import BigId, UTCDateTime, str_enum, utcnow
+from portal.core.clock import utcnow
+from portal.core.db_types import BigId, UTCDateTime, str_enum
 from portal.extensions import db
 from portal.organisations.models import Organisation
 

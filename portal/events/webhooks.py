@@ -19,13 +19,12 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events import outbound
 from portal.events.models import (
     DeliveryStatus,
@@ -94,14 +93,6 @@ def unregister(organisation: Organisation) -> bool:
     db.session.delete(endpoint)
     db.session.flush()
     return True
-
-
-def endpoint_payload(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "url": endpoint.url,
-        "created_at": endpoint.created_at,
-        "updated_at": endpoint.updated_at,
-    }
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -13,11 +11,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.auth.forms import ConfirmForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
+from portal.core.forms import ConfirmForm
+from portal.core.web import local_url
 from portal.extensions import db
-from portal.pathway.services import pathway_of
-from portal.sms.services import set_sms_opt_out
+from portal.home.services import beneficiary_home
+from portal.sms.opt_out import set_sms_opt_out
 
 bp = Blueprint("home", __name__)
 
@@ -37,7 +36,10 @@ def index():
 @roles_required(BENEFICIARY)
 def beneficiary():
     """Hello by first name, then the pathway: now, next, the timeline, the référents."""
-    return render_template("pathway/home.html", pathway=pathway_of(current_user))
+    home = beneficiary_home(current_user)
+    return render_template(
+        "home/beneficiary.html", pathway=home.pathway, next_appointment=home.next_appointment
+    )
 
 
 @bp.route("/langue", methods=["POST"])
@@ -51,10 +53,7 @@ def language():
         if current_user.is_authenticated and current_user.portal_role == BENEFICIARY:
             current_user.language = chosen
             db.session.commit()
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(local_url(request.form.get("next"), url_for("home.index")))
 
 
 @bp.route("/parametres", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.offers.labels import KIND_LABELS
 from portal.offers.models import OfferKind
+from portal.offers.places import place_of_postal_code
 
 KIND_CHOICES = [SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
 ANY_DISTANCE = "tout"
@@ -81,8 +82,6 @@ class InterestForm(FlaskForm):
 
 
 def _postal_code_known(form, field) -> None:
-    from portal.offers.places import place_of_postal_code
-
     if field.data and place_of_postal_code(field.data) is None:
         raise ValidationError(_l("Ce code postal n'existe pas."))
 

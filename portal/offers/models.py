@@ -5,7 +5,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.core.clock import utcnow
+from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
 from portal.organisations.models import Counsellor, Organisation
 

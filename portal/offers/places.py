@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import func
 
-from portal.text import fold
+from portal.core.text import fold
+from portal.offers.models import Offer
 
 TABLE = Path(__file__).parent / "data" / "places.tsv.gz"
 EARTH_RADIUS_KM = 6371.0088
@@ -126,8 +127,6 @@ def haversine_sql(place: Place):
     It grows with the distance, so the database filters and sorts on it directly, with
     only sin and cos (PostgreSQL has them; so does SQLite, see extensions.py).
     """
-    from portal.offers.models import Offer
-
     half_dphi = (Offer.latitude - place.latitude) * (math.pi / 360)
     half_dlambda = (Offer.longitude - place.longitude) * (math.pi / 360)
     sin_phi = func.sin(half_dphi)

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.db_types import utcnow
+from portal.core.clock import paris_today, utcnow
+from portal.core.text import fold
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.offers.models import Offer, OfferInterest, OfferKind
@@ -26,8 +27,6 @@ from portal.offers.places import (
 )
 from portal.organisations.models import Counsellor, Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepSource, StepStatus
-from portal.pathway.services import paris_today
-from portal.text import fold
 
 FIELDS = (
     "title",
@@ -73,7 +72,7 @@ def offer_by_external_id(organisation: Organisation, external_id: str) -> Offer 
     ).first()
 
 
-def _given_coordinates(offer: Offer) -> tuple[float | None, float | None]:
+def given_coordinates(offer: Offer) -> tuple[float | None, float | None]:
     if offer.located_by_postal_code:
         return None, None
     return offer.latitude, offer.longitude
@@ -118,7 +117,7 @@ def upsert_offer(
         if getattr(offer, name) != value:
             setattr(offer, name, value)
             changed = True
-    if changed or _given_coordinates(offer) != coordinates:
+    if changed or given_coordinates(offer) != coordinates:
         _locate(offer, *coordinates)
         offer.search_text = _search_text(offer)
         changed = True
@@ -132,22 +131,6 @@ def withdraw_offer(offer: Offer) -> None:
     """The offer disappears from the portal at once; interests already said are kept."""
     offer.withdrawn_at = utcnow()
     db.session.flush()
-
-
-def offer_payload(offer: Offer) -> dict[str, Any]:
-    payload = {name: getattr(offer, name) for name in FIELDS}
-    payload["latitude"], payload["longitude"] = _given_coordinates(offer)
-    payload.update(
-        {
-            "external_id": offer.external_id,
-            "id": offer.id,
-            "kind": offer.kind.value,
-            "remote": offer.is_remote,
-            "created_at": offer.created_at,
-            "updated_at": offer.updated_at,
-        }
-    )
-    return payload
 
 
 # --- Search -------------------------------------------------------------------------

@@ -3,17 +3,16 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from portal.auth.forms import ConfirmForm
 from portal.auth.roles import BENEFICIARY, STAFF, public, roles_required
-from portal.beneficiaries.models import FollowUp
+from portal.beneficiaries.services import referent_names
+from portal.core.forms import ConfirmForm
+from portal.core.web import go_to, page_or_fragment
 from portal.extensions import db
-from portal.offers import services
+from portal.offers import labels, services
 from portal.offers.forms import ANY_DISTANCE, REMOTE, InterestForm, OfferForm, OfferSearchForm
 from portal.offers.models import OfferKind
 from portal.offers.places import Place, find_place, place_of_postal_code
-from portal.web import go_to, page_or_fragment
 
 bp = Blueprint("offers", __name__, url_prefix="/offres")
 staff_bp = Blueprint("offers_staff", __name__, url_prefix="/conseiller/offres")
@@ -21,8 +20,6 @@ staff_bp = Blueprint("offers_staff", __name__, url_prefix="/conseiller/offres")
 
 @bp.app_context_processor
 def offer_words():
-    from portal.offers import labels
-
     return {"offer_labels": labels}
 
 
@@ -99,13 +96,7 @@ def _offer_or_404(offer_id: int):
 def _referent_names() -> list[str]:
     if not current_user.is_authenticated or current_user.portal_role != BENEFICIARY:
         return []
-    return list(
-        db.session.scalars(
-            select(FollowUp.referent_name).where(
-                FollowUp.beneficiary_id == current_user.id, FollowUp.referent_name.is_not(None)
-            )
-        )
-    )
+    return referent_names(current_user)
 
 
 def _detail_context(offer, form: InterestForm | None = None) -> dict:

@@ -5,7 +5,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db_types import UTCDateTime, str_enum, utcnow
+from portal.core.clock import utcnow
+from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
 
 

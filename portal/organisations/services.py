@@ -1,15 +1,13 @@
 """Organisations, their counsellors and their API keys."""
 
-import hashlib
-import hmac
 import re
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.auth.passwords import hash_secret
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
+from portal.core.hashing import hash_secret, same_hash, token_hash
 from portal.extensions import db
 from portal.organisations.models import ApiKey, Counsellor, CounsellorRole, Organisation
 
@@ -64,15 +62,11 @@ def create_counsellor(
     return counsellor
 
 
-def _key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_api_key(organisation: Organisation, name: str | None = None) -> tuple[ApiKey, str]:
     """A new key; the plain key is returned once and never stored."""
     prefix = secrets.token_hex(6)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey(organisation=organisation, prefix=prefix, key_hash=_key_hash(key), name=name)
+    api_key = ApiKey(organisation=organisation, prefix=prefix, key_hash=token_hash(key), name=name)
     db.session.add(api_key)
     db.session.flush()
     return api_key, key
@@ -86,7 +80,7 @@ def find_api_key(key: str) -> ApiKey | None:
     api_key = db.session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
     if api_key is None or api_key.revoked_at is not None:
         return None
-    if not hmac.compare_digest(api_key.key_hash, _key_hash(key)):
+    if not same_hash(api_key.key_hash, key):
         return None
     # Written at most once a minute: a write on every request would make concurrent
     # requests with one key queue on this row's lock.

@@ -2,18 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.beneficiaries.models import Beneficiary
+from portal.beneficiaries.services import follow_ups_of
+from portal.core.clock import paris_today
 from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.pathway.models import ACTIVITY_KINDS, PathwayStep, StepKind, StepSource, StepStatus
-
-if TYPE_CHECKING:
-    from portal.appointments.models import Appointment
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,16 @@ def step_by_external_id(
             PathwayStep.external_id == external_id,
         )
     ).first()
+
+
+def delete_step(organisation: Organisation, beneficiary: Beneficiary, external_id: str) -> bool:
+    """Deletes one of the organisation's steps for the person; False when there is none."""
+    step = step_by_external_id(organisation, beneficiary, external_id)
+    if step is None:
+        return False
+    db.session.delete(step)
+    db.session.flush()
+    return True
 
 
 def upsert_step(
@@ -89,39 +98,19 @@ def upsert_step(
 
 
 def steps_of(beneficiary: Beneficiary) -> list[PathwayStep]:
-    """The whole pathway, every organisation's steps, oldest first (undated ones last)."""
-    from portal.appointments.models import Appointment, Slot
+    """The whole pathway, every organisation's steps, oldest first (undated ones last).
 
+    An appointment's step comes with its appointment, whose slot and counsellor the
+    appointments side always loads with it.
+    """
     return list(
         db.session.scalars(
             select(PathwayStep)
-            .options(
-                joinedload(PathwayStep.organisation),
-                joinedload(PathwayStep.appointment)
-                .joinedload(Appointment.slot)
-                .joinedload(Slot.counsellor),
-            )
+            .options(joinedload(PathwayStep.organisation), joinedload(PathwayStep.appointment))
             .where(PathwayStep.beneficiary_id == beneficiary.id)
             .order_by(PathwayStep.starts_on.is_(None), PathwayStep.starts_on, PathwayStep.id)
         )
     )
-
-
-def step_payload(step: PathwayStep) -> dict[str, Any]:
-    return {
-        "external_id": step.external_id,
-        "organisation": step.organisation.slug,
-        "source": step.source.value,
-        "kind": step.kind.value,
-        "title": step.title,
-        "status": step.status.value,
-        "starts_on": step.starts_on,
-        "ends_on": step.ends_on,
-        "organisation_name": step.organisation_name,
-        "description": step.description,
-        "created_at": step.created_at,
-        "updated_at": step.updated_at,
-    }
 
 
 # -- What the person sees --------------------------------------------------------------------
@@ -200,38 +189,13 @@ class Pathway:
     next: PathwayStep | None
     aim: Aim
     referents: list[Referent]
-    next_appointment: "Appointment | None"
 
 
 def pathway_of(beneficiary: Beneficiary, today: date | None = None) -> Pathway:
-    """Everything the pathway page shows, in a fixed number of queries whatever its length."""
-    from portal.appointments.models import Appointment, AppointmentStatus, Slot
-    from portal.beneficiaries.models import FollowUp
-    from portal.db_types import utcnow
-
+    """Everything the pathway shows, in a fixed number of queries whatever its length."""
     today = today or paris_today()
     steps = steps_of(beneficiary)
-    follow_ups = db.session.scalars(
-        select(FollowUp)
-        .options(joinedload(FollowUp.organisation))
-        .where(FollowUp.beneficiary_id == beneficiary.id)
-        .order_by(FollowUp.id)
-    ).all()
-    appointment = db.session.scalars(
-        select(Appointment)
-        .join(Slot)
-        .options(
-            joinedload(Appointment.slot).joinedload(Slot.counsellor),
-            joinedload(Appointment.slot).joinedload(Slot.organisation),
-        )
-        .where(
-            Appointment.beneficiary_id == beneficiary.id,
-            Appointment.status.in_([AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED]),
-            Slot.starts_at >= utcnow(),
-        )
-        .order_by(Slot.starts_at)
-        .limit(1)
-    ).first()
+    follow_ups = follow_ups_of(beneficiary)
     return Pathway(
         steps=steps,
         current=current_step(steps),
@@ -247,15 +211,7 @@ def pathway_of(beneficiary: Beneficiary, today: date | None = None) -> Pathway:
             for f in follow_ups
             if f.referent_name or f.referent_email
         ],
-        next_appointment=appointment,
     )
-
-
-def paris_today() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def own_step(beneficiary: Beneficiary, step_id: int) -> PathwayStep | None:

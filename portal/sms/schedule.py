@@ -1,11 +1,10 @@
 """When an SMS may go: not at night, not on Sundays or public holidays; when reminders go."""
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from portal.appointments.calendar import holiday_name
+from portal.core.clock import PARIS
+from portal.core.holidays import holiday_name
 
-PARIS = ZoneInfo("Europe/Paris")
 DAY_STARTS = time(8, 0)
 DAY_ENDS = time(20, 0)
 # A 48-hour reminder moved this close to the morning one is not worth a second SMS.

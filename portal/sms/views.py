@@ -3,10 +3,13 @@
 import logging
 
 from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import lazy_gettext as _l
 from twilio.request_validator import RequestValidator
 
+from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.extensions import csrf, db, limiter
-from portal.sms import services
+from portal.sms.opt_out import handle_inbound
+from portal.sms.sender import record_provider_status
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/sms/twilio")
@@ -16,8 +19,6 @@ limiter.exempt(bp)
 
 @bp.app_context_processor
 def sms_words():
-    from flask_babel import lazy_gettext as _l
-
     return {
         "sms_status_labels": {
             "queued": _l("Prévu"),
@@ -52,7 +53,7 @@ def check_signature() -> None:
 @bp.route("/status", methods=["POST"])
 def status():
     """A delivery report: queued → sent → delivered / undelivered / failed."""
-    services.record_provider_status(
+    record_provider_status(
         request.form.get("MessageSid", "")[:64],
         request.form.get("MessageStatus", "")[:20],
         request.form.get("ErrorCode"),
@@ -64,13 +65,11 @@ def status():
 @bp.route("/inbound", methods=["POST"])
 def inbound():
     """An SMS sent to our number: STOP, ARRET… switch SMS off, START switches them on."""
-    from portal.beneficiaries.phones import InvalidPhone, normalise_mobile
-
     try:
         sender = normalise_mobile(request.form.get("From", ""))
     except InvalidPhone:
         return Response(EMPTY_TWIML, mimetype="application/xml")
-    services.handle_inbound(sender, request.form.get("Body", "")[:1600])
+    handle_inbound(sender, request.form.get("Body", "")[:1600])
     db.session.commit()
     return Response(EMPTY_TWIML, mimetype="application/xml")
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.appointments.models import Appointment, AppointmentStatus, Slot, SlotMode, SlotPurpose
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.extensions import db
-from tests.api.conftest import assert_problem, book, person_of, put_beneficiary
+from tests.api.conftest import assert_problem
+from tests.factories import book, person_of, put_beneficiary
 
 APPOINTMENT_FIELDS = {
     "id",

@@ -4,18 +4,11 @@ organisation's resource is a 404 that does not reveal it exists."""
 import pytest
 from sqlalchemy import select
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.extensions import db
 from portal.organisations.models import ApiKey
-from tests.api.conftest import (
-    API,
-    assert_problem,
-    book,
-    offer_body,
-    put_beneficiary,
-    slot_body,
-    step_body,
-)
+from tests.api.conftest import assert_problem
+from tests.factories import API, book, offer_body, put_beneficiary, slot_body, step_body
 
 
 def _api_routes(app) -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import assert_problem, beneficiary_body, put_beneficiary
+from tests.api.conftest import assert_problem
+from tests.factories import beneficiary_body, put_beneficiary
 
 
 def _item(external_id, **overrides):

@@ -5,7 +5,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import assert_problem, beneficiary_body, put_beneficiary
+from tests.api.conftest import assert_problem
+from tests.factories import beneficiary_body, put_beneficiary
 
 CONTRACT_FIELDS = {
     "first_name",

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.api.conftest import (
-    assert_problem,
+from tests.api.conftest import assert_problem
+from tests.factories import (
     beneficiary_body,
     book,
     offer_body,

@@ -6,7 +6,8 @@ import pytest
 
 from portal.events.services import record_event
 from portal.extensions import db
-from tests.api.conftest import assert_problem, book, person_of, put_beneficiary
+from tests.api.conftest import assert_problem
+from tests.factories import book, person_of, put_beneficiary
 
 
 def _confirm(tenant, appointment_id):

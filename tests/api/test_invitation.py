@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.sms.models import SmsMessage
-from tests.api.conftest import assert_problem, person_of, put_beneficiary
+from tests.api.conftest import assert_problem
+from tests.factories import person_of, put_beneficiary
 
 
 def test_an_invitation_sends_a_link_by_sms(working_hours, org_a, runner, fake_twilio):

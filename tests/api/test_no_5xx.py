@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import (
-    assert_problem,
+from tests.api.conftest import assert_problem
+from tests.factories import (
     beneficiary_body,
     book,
     offer_body,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import assert_problem, offer_body
+from tests.api.conftest import assert_problem
+from tests.factories import offer_body
 
 OFFER_FIELDS = set(offer_body())
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import jsonschema_rs
 import pytest
 
-from tests.api.conftest import (
+from tests.factories import (
     API,
     beneficiary_body,
     book,

@@ -4,7 +4,8 @@ import pytest
 
 from portal.extensions import db
 from portal.organisations.services import create_api_key
-from tests.api.conftest import Api, assert_problem, offer_body
+from tests.api.conftest import assert_problem
+from tests.factories import Api, offer_body
 
 
 @pytest.fixture

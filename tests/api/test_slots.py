@@ -9,13 +9,8 @@ from sqlalchemy import select
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.extensions import db
 from portal.sms.models import SmsKind, SmsMessage
-from tests.api.conftest import (
-    assert_problem,
-    book,
-    in_days,
-    put_beneficiary,
-    slot_body,
-)
+from tests.api.conftest import assert_problem
+from tests.factories import book, in_days, put_beneficiary, slot_body
 
 SLOT_FIELDS = {
     "counsellor_email",

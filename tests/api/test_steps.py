@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from portal.pathway.models import StepKind, StepSource
-from tests.api.conftest import assert_problem, person_of, put_beneficiary, step_body
-from tests.factories import make_step
+from tests.api.conftest import assert_problem
+from tests.factories import make_step, person_of, put_beneficiary, step_body
 
 STEP_FIELDS = {
     "external_id",

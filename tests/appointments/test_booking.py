@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.appointments import services
 from portal.appointments.models import Appointment, AppointmentStatus, SlotMode, SlotPurpose
 from portal.beneficiaries.models import FollowUp
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.pathway.models import PathwayStep, StepSource, StepStatus

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from portal.auth import services
 from portal.auth.models import InvitationToken
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.extensions import db
-from portal.sms.services import send_due
+from portal.sms.sender import send_due
 from tests.factories import make_beneficiary, make_organisation
 
 

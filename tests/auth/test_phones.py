@@ -1,6 +1,6 @@
 import pytest
 
-from portal.beneficiaries.phones import InvalidPhone, display_phone, normalise_mobile
+from portal.core.phones import InvalidPhone, display_phone, normalise_mobile
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.auth.models import SignInCode
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus

@@ -10,7 +10,7 @@ from portal.organisations.models import ApiKey, Counsellor, CounsellorRole, Orga
 from portal.organisations.services import find_api_key
 from portal.pathway.models import PathwayStep
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus
-from portal.sms.services import queue_sms
+from portal.sms.outbox import queue_sms
 
 
 def test_init_db_is_safe_to_run_twice(runner):

@@ -11,7 +11,8 @@ from portal.events.services import feed, record_event
 from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.sms.models import SmsKind
-from portal.sms.services import queue_sms, send_due
+from portal.sms.outbox import queue_sms
+from portal.sms.sender import send_due
 from tests.factories import make_beneficiary, make_organisation
 from tests.fake_twilio import ServerThread
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events import outbound, webhooks
 from portal.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from portal.events.services import record_event

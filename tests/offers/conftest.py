@@ -3,86 +3,16 @@ helpers the offer tests share (an API key, counting SQL statements, reading a pa
 
 import html
 import itertools
-import math
 import re
-from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.offers import services
-from portal.offers.models import Offer
-from portal.offers.places import EARTH_RADIUS_KM, place_of_postal_code
 from portal.organisations.models import Organisation
 from portal.organisations.services import create_api_key
-from portal.pathway.services import paris_today
-from tests.api.conftest import Api
-from tests.factories import make_organisation
+from tests.factories import Api
 
 _numbers = itertools.count(1)
-STRASBOURG = place_of_postal_code("67000")
-
-
-def point_at(km: float, bearing: float = 0.0, latitude=None, longitude=None):
-    """(latitude, longitude) `km` from a point (Strasbourg's by default) along `bearing`."""
-    latitude = STRASBOURG.latitude if latitude is None else latitude
-    longitude = STRASBOURG.longitude if longitude is None else longitude
-    phi1, lambda1 = math.radians(latitude), math.radians(longitude)
-    theta, delta = math.radians(bearing), km / EARTH_RADIUS_KM
-    phi2 = math.asin(
-        math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta)
-    )
-    lambda2 = lambda1 + math.atan2(
-        math.sin(theta) * math.sin(delta) * math.cos(phi1),
-        math.cos(delta) - math.sin(phi1) * math.sin(phi2),
-    )
-    return math.degrees(phi2), math.degrees(lambda2)
-
-
-def offer_fields(**overrides) -> dict[str, Any]:
-    """A valid offer in Strasbourg, as the back office sends it (its own coordinates)."""
-    fields = {
-        "kind": "immersion",
-        "title": "Immersion en boulangerie",
-        "description": "Deux semaines pour découvrir le métier.",
-        "provider_name": "Boulangerie Kieffer",
-        "address": "3 rue des Orfèvres",
-        "postal_code": "67000",
-        "city": "Strasbourg",
-        "latitude": STRASBOURG.latitude,
-        "longitude": STRASBOURG.longitude,
-        "remote": False,
-        "starts_on": paris_today() + timedelta(days=30),
-        "ends_on": paris_today() + timedelta(days=44),
-        "hours_per_week": 35,
-        "seats": 2,
-        "rome_code": "D1102",
-        "url": None,
-        "expires_on": None,
-    }
-    fields.update(overrides)
-    return fields
-
-
-def make_offer(
-    organisation: Organisation | None = None,
-    external_id: str | None = None,
-    km: float | None = None,
-    bearing: float = 0.0,
-    commit: bool = True,
-    **overrides,
-) -> Offer:
-    """An offer put as the API puts it; `km` places it that far from Strasbourg."""
-    organisation = organisation or make_organisation()
-    if km is not None:
-        overrides["latitude"], overrides["longitude"] = point_at(km, bearing)
-    offer = services.upsert_offer(
-        organisation, external_id or f"OFFER-{next(_numbers)}", offer_fields(**overrides)
-    ).offer
-    if commit:
-        db.session.commit()
-    return offer
 
 
 def api_of(client, organisation: Organisation) -> Api:

@@ -11,8 +11,7 @@ from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer, OfferInterest
 from portal.pathway.models import PathwayStep
-from tests.factories import make_beneficiary, make_organisation
-from tests.offers.conftest import make_offer
+from tests.factories import make_beneficiary, make_offer, make_organisation
 
 pytestmark = pytest.mark.postgres_only
 

@@ -6,13 +6,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.core.clock import paris_today
 from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer, OfferInterest
-from portal.pathway.services import paris_today
 from tests.conftest import Browser
-from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_pathway
-from tests.offers.conftest import api_of, input_value, make_offer, text_of, titles_in
+from tests.factories import (
+    make_beneficiary,
+    make_counsellor,
+    make_offer,
+    make_organisation,
+    make_pathway,
+)
+from tests.offers.conftest import api_of, input_value, text_of, titles_in
 
 HTMX = {"HX-Request": "true"}
 

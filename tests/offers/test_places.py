@@ -12,7 +12,7 @@ from portal.offers.places import (
     find_place,
     place_of_postal_code,
 )
-from tests.offers.conftest import point_at
+from tests.factories import point_at
 
 
 def _between(first: str, second: str) -> float:
@@ -270,7 +270,7 @@ def test_a_cedex_code_takes_the_place_of_its_departments_largest_town(cedex, tow
 
 def test_an_offer_with_a_cedex_code_is_found_near_its_town(app):
     from portal.offers.services import OfferSearch, search_offers
-    from tests.offers.conftest import make_offer
+    from tests.factories import make_offer
 
     offer = make_offer(postal_code="67091", latitude=None, longitude=None)
     assert offer.located_by_postal_code and offer.latitude is not None

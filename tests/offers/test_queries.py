@@ -4,8 +4,8 @@ import pytest
 
 from portal.extensions import db
 from portal.offers.models import Offer
-from tests.factories import make_beneficiary, make_counsellor, make_organisation
-from tests.offers.conftest import count_statements, make_offer, titles_in
+from tests.factories import make_beneficiary, make_counsellor, make_offer, make_organisation
+from tests.offers.conftest import count_statements, titles_in
 
 # The signed-in user (1), then the search's candidates and their page of offers, or a
 # count and a page (2).

@@ -5,21 +5,20 @@ from datetime import timedelta
 
 import pytest
 
+from portal.core.clock import paris_today
 from portal.extensions import db
 from portal.offers import services
 from portal.offers.models import Offer, OfferKind
 from portal.offers.places import find_place, place_of_postal_code
 from portal.offers.services import PAGE_SIZE, OfferSearch, search_offers
-from portal.pathway.services import paris_today
-from tests.factories import make_beneficiary, make_counsellor, make_organisation
-from tests.offers.conftest import (
+from tests.factories import (
     STRASBOURG,
-    api_of,
-    input_value,
+    make_beneficiary,
+    make_counsellor,
     make_offer,
-    text_of,
-    titles_in,
+    make_organisation,
 )
+from tests.offers.conftest import api_of, input_value, text_of, titles_in
 
 QUIMPER = place_of_postal_code("29000")
 

@@ -7,7 +7,8 @@ from twilio.request_validator import RequestValidator
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus
-from portal.sms.services import queue_sms, send_due
+from portal.sms.outbox import queue_sms
+from portal.sms.sender import send_due
 from tests.factories import make_beneficiary
 
 BASE = "https://portail.test"

@@ -14,7 +14,7 @@ from portal.appointments import services as appointments
 from portal.appointments.models import AppointmentStatus
 from portal.extensions import db
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus
-from portal.sms.services import send_due
+from portal.sms.sender import send_due
 from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_slot
 
 PARIS = ZoneInfo("Europe/Paris")

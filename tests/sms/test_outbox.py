@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import PRIORITY_REMINDER, PRIORITY_SIGN_IN, SmsKind, SmsMessage, SmsStatus
-from portal.sms.services import MAX_ATTEMPTS, queue_sms, send_due, send_now
+from portal.sms.outbox import queue_sms
+from portal.sms.sender import MAX_ATTEMPTS, send_due, send_now
 from tests.factories import make_beneficiary
 
 

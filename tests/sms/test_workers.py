@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus
-from portal.sms.services import queue_sms
+from portal.sms.outbox import queue_sms
 from tests.conftest import DATABASE_URL
 
 pytestmark = pytest.mark.postgres_only

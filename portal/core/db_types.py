@@ -7,10 +7,6 @@ from sqlalchemy import BigInteger, DateTime, Enum, Integer
 from sqlalchemy.types import TypeDecorator
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC and always gives back an aware datetime, SQLite included.
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime, format_decimal, format_time
 
-from portal.beneficiaries.phones import display_phone
+from portal.core.phones import display_phone
 
 
 def datetime_human(value: datetime | None) -> str:

@@ -7,18 +7,12 @@ from sqlalchemy import func, select
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.auth.models import SignInCode
 from portal.beneficiaries.models import Beneficiary
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import Event
 from portal.extensions import db
 from portal.sms.models import SmsMessage
-from tests.api.conftest import (
-    assert_problem,
-    beneficiary_body,
-    book,
-    person_of,
-    put_beneficiary,
-    step_body,
-)
+from tests.api.conftest import assert_problem
+from tests.factories import beneficiary_body, book, person_of, put_beneficiary, step_body
 
 
 def _two_organisations_follow(org_a, org_b):

@@ -1,4 +1,4 @@
-"""The outbox: queue in the caller's transaction, send later (or at once) outside it.
+"""The sender: claims due messages from the outbox, sends them, records the result.
 
 A worker claims a row (queued -> sending) and commits before it speaks to the
 provider, so no transaction or row lock is held while Twilio answers; the result
@@ -7,103 +7,24 @@ is written in a second, short transaction.
 
 import logging
 import random
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 from sqlalchemy import select, text, update
 
-from portal.beneficiaries.models import Beneficiary
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.sms.backends import Outgoing, SmsError, make_backend
-from portal.sms.gsm import to_gsm7
-from portal.sms.models import (
-    PRIORITY_NOTICE,
-    PRIORITY_REMINDER,
-    SmsKind,
-    SmsMessage,
-    SmsStatus,
-)
+from portal.sms.models import SmsKind, SmsMessage, SmsStatus
 from portal.sms.schedule import is_quiet, next_allowed
-
-REMINDER_KINDS = frozenset({SmsKind.REMINDER_48H, SmsKind.REMINDER_DAY})
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-
-
-def queue_sms(
-    *,
-    to: str,
-    body: str,
-    kind: SmsKind,
-    beneficiary: Beneficiary | None = None,
-    organisation: Organisation | None = None,
-    language: str = "fr",
-    priority: int = PRIORITY_NOTICE,
-    due_at: datetime | None = None,
-    send_before: datetime | None = None,
-    appointment_id: int | None = None,
-) -> SmsMessage:
-    """Writes the message to the outbox in the caller's transaction; nothing is sent yet."""
-    message = SmsMessage(
-        appointment_id=appointment_id,
-        to=to,
-        body=body,
-        kind=kind,
-        beneficiary=beneficiary,
-        organisation_id=organisation.id if organisation else None,
-        language=language,
-        priority=priority,
-        next_attempt_at=due_at or utcnow(),
-        send_before=send_before,
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
-
-
-def queue_notice(
-    person: Beneficiary | None,
-    organisation: Organisation,
-    kind: SmsKind,
-    template: str,
-    *,
-    appointment_id: int | None = None,
-    due_at: datetime | None = None,
-    send_before: datetime | None = None,
-    now: datetime | None = None,
-    **context,
-) -> SmsMessage | None:
-    """An SMS that tells the person about a change, in their language, from their
-    organisation; nothing when they said no to SMS (sign-in codes do not come here)."""
-    if person is None or not person.may_receive_sms:
-        return None
-    with force_locale(person.language):
-        body = render_template(
-            template,
-            sender=organisation.sender_name,
-            link=current_app.config["PORTAL_BASE_URL"],
-            **context,
-        ).strip()
-    now = now or utcnow()
-    return queue_sms(
-        to=person.phone,
-        body=to_gsm7(body),
-        kind=kind,
-        beneficiary=person,
-        organisation=organisation,
-        language=person.language,
-        appointment_id=appointment_id,
-        priority=PRIORITY_REMINDER if kind in REMINDER_KINDS else PRIORITY_NOTICE,
-        due_at=next_allowed(due_at or now, organisation.department_code),
-        send_before=send_before,
-    )
 
 
 def _backend():
@@ -111,18 +32,6 @@ def _backend():
     if backend is None:
         backend = current_app.extensions["sms_backend"] = make_backend(current_app)
     return backend
-
-
-# Kinds that only make sense while the appointment they are about still stands.
-_ABOUT_A_LIVE_APPOINTMENT = frozenset(
-    {
-        SmsKind.APPOINTMENT_REQUESTED,
-        SmsKind.APPOINTMENT_CONFIRMED,
-        SmsKind.APPOINTMENT_RESCHEDULED,
-        SmsKind.REMINDER_48H,
-        SmsKind.REMINDER_DAY,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -196,17 +105,6 @@ def _reason_not_to_send(message: SmsMessage, now: datetime) -> str | None:
     person = message.beneficiary
     if person is not None and not person.may_receive_sms:
         return "the person does not want SMS"
-    if message.kind in _ABOUT_A_LIVE_APPOINTMENT and message.appointment_id is not None:
-        from portal.appointments.models import Appointment, AppointmentStatus
-
-        appointment = db.session.get(Appointment, message.appointment_id)
-        if appointment is None or appointment.status not in (
-            AppointmentStatus.REQUESTED,
-            AppointmentStatus.CONFIRMED,
-        ):
-            return "the appointment was cancelled, moved or answered"
-        if appointment.slot.starts_at <= now:
-            return "the appointment has started"
     return None
 
 
@@ -377,58 +275,26 @@ def record_provider_status(provider_id: str, provider_status: str, error_code: s
     return True
 
 
-# -- Opting out and in -------------------------------------------------------------------
+def send_in_background(message_id: int) -> None:
+    """Tries the SMS beside the request, so a known number answers as fast as an unknown one.
 
-STOP_WORDS = frozenset(
-    {"STOP", "ARRET", "ARRETER", "STOP SMS", "STOPSMS", "STOPALL", "UNSUBSCRIBE"}
-)
-START_WORDS = frozenset({"START", "UNSTOP", "DEMARRER", "REPRENDRE"})
+    The message is already committed to the outbox: if this try fails or the process
+    dies, the worker sends it.
+    """
+    app = current_app._get_current_object()
+    # Kept so that a test (or a graceful shutdown) can wait for them to finish.
+    running: set[threading.Thread] = app.extensions.setdefault("background_sms", set())
 
+    def send():
+        with app.app_context():
+            try:
+                send_now(message_id)
+            except Exception:
+                logger.exception("immediate send of SMS %s failed", message_id)
+            finally:
+                db.session.remove()
+                running.discard(threading.current_thread())
 
-def keyword(body: str) -> str:
-    """'Arrêt !' -> 'ARRET': accents, case, punctuation and spacing do not count."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", body or "")
-    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = "".join(c if c.isalnum() else " " for c in letters.upper()).split()
-    return " ".join(words)
-
-
-def set_sms_opt_out(person: Beneficiary, opted_out: bool, by: str) -> bool:
-    """Switches SMS off or on for the person, with its event; False when nothing changed."""
-    if person.sms_opted_out == opted_out:
-        return False
-    person.sms_opted_out = opted_out
-    record_event(
-        "beneficiary.sms_opted_out" if opted_out else "beneficiary.sms_opted_in", person, {"by": by}
-    )
-    db.session.flush()
-    return True
-
-
-def handle_inbound(from_number: str, body: str) -> str | None:
-    """STOP or START from a phone: applies to everyone who uses that number (a couple
-    shares one), in every organisation. Returns 'stop', 'start' or None."""
-    word = keyword(body)
-    if word in STOP_WORDS:
-        opted_out = True
-    elif word in START_WORDS:
-        opted_out = False
-    else:
-        return None
-    people = db.session.scalars(select(Beneficiary).where(Beneficiary.phone == from_number)).all()
-    for person in people:
-        set_sms_opt_out(person, opted_out, by="sms")
-    return "stop" if opted_out else "start"
-
-
-def messages_of(person: Beneficiary, limit: int = 50) -> list[SmsMessage]:
-    return list(
-        db.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.beneficiary_id == person.id)
-            .order_by(SmsMessage.id.desc())
-            .limit(limit)
-        )
-    )
+    thread = threading.Thread(target=send, name=f"sms-{message_id}", daemon=True)
+    running.add(thread)
+    thread.start()

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.wrappers import Request, Response
 
-from portal.db_types import utcnow
+from portal.core.clock import utcnow
 from portal.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
-from tests.api.conftest import book, put_beneficiary
+from tests.factories import book, put_beneficiary
 from tests.fake_twilio import ServerThread
 
 SECRET_A = "a-secret-of-the-bas-rhin-back-office-0123"

@@ -3,7 +3,8 @@ birth date, never on names or phones; each organisation keeps its ids, référen
 
 import pytest
 
-from tests.api.conftest import assert_problem, beneficiary_body, put_beneficiary, step_body
+from tests.api.conftest import assert_problem
+from tests.factories import beneficiary_body, put_beneficiary, step_body
 
 REFERENT_A = {"name": "Claire Muller", "email": "claire.muller@bas-rhin.fr", "phone": None}
 REFERENT_B = {"name": "Yann Le Gall", "email": "yann.legall@plie29.fr", "phone": "02 98 00 00 00"}

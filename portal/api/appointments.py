@@ -1,0 +1,91 @@
+"""Appointments: the organisation's list, and their status."""
+
+from flask import g, request
+
+from portal.api import schemas
+from portal.api.payloads import appointment_payload
+from portal.api.problems import ApiProblem
+from portal.api.routing import (
+    MAX_ROW_ID,
+    field_problem,
+    integer_arg,
+    moment_arg,
+    operation,
+    read_body,
+    respond,
+)
+from portal.appointments import services as appointments
+from portal.appointments.models import AppointmentStatus
+from portal.beneficiaries import services as beneficiaries
+from portal.extensions import db
+
+
+@operation(
+    "/appointments",
+    "GET",
+    summary="The organisation's appointments, 500 a page",
+    responses={200: schemas.AppointmentsOut, 422: None},
+    query=[
+        {
+            "name": "status",
+            "schema": {"type": "string", "enum": [s.value for s in AppointmentStatus]},
+        },
+        {
+            "name": "from",
+            "schema": {"type": "string"},
+            "description": "date or date-time: slots starting at or after",
+        },
+        {
+            "name": "to",
+            "schema": {"type": "string"},
+            "description": "date or date-time: slots starting before",
+        },
+        {
+            "name": "after",
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "the cursor: next_after of the previous page",
+        },
+    ],
+)
+def list_appointments():
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in AppointmentStatus}:
+        raise field_problem("status", "unknown status")
+    page_size = 500
+    rows = appointments.list_for_organisation(
+        g.organisation,
+        AppointmentStatus(status) if status else None,
+        moment_arg("from"),
+        moment_arg("to"),
+        integer_arg("after", 0, 0, MAX_ROW_ID),
+        page_size,
+    )
+    items = [appointment_payload(a, external_id) for a, external_id in rows]
+    next_after = items[-1]["id"] if len(items) == page_size else None
+    return respond(schemas.AppointmentsOut, {"appointments": items, "next_after": next_after})
+
+
+@operation(
+    "/appointments/<int:appointment_id>/status",
+    "POST",
+    summary="Confirm, decline or record the outcome of an appointment",
+    body=schemas.StatusIn,
+    responses={200: schemas.AppointmentOut, 404: None, 409: None, 422: None},
+)
+def set_appointment_status(appointment_id: int):
+    """An impossible transition (attended before the start, anything after cancelled) is a 409."""
+    if appointment_id > MAX_ROW_ID:
+        raise ApiProblem(404, "No appointment with this id.")
+    appointment = appointments.organisation_appointment(g.organisation.id, appointment_id)
+    if appointment is None:
+        raise ApiProblem(404, "No appointment with this id.")
+    data = read_body(schemas.StatusIn)
+    try:
+        appointments.set_status(
+            appointment, AppointmentStatus(data.status), data.reason, by="backoffice"
+        )
+    except appointments.AppointmentError as error:
+        raise ApiProblem(409, str(error), kind="transition") from None
+    db.session.commit()
+    external_id = beneficiaries.follow_up_external_id(g.organisation, appointment.beneficiary_id)
+    return respond(schemas.AppointmentOut, appointment_payload(appointment, external_id))

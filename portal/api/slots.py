@@ -1,0 +1,78 @@
+"""Slots the organisation's counsellors offer."""
+
+from flask import Response, g, request
+
+from portal.api import schemas
+from portal.api.payloads import slot_payload
+from portal.api.problems import ApiProblem
+from portal.api.routing import check_id, field_problem, operation, read_body, respond
+from portal.appointments import services as appointments
+from portal.appointments.models import Slot
+from portal.extensions import db
+
+
+def _slot(external_id: str) -> Slot:
+    slot = appointments.slot_by_external_id(g.organisation, check_id(external_id))
+    if slot is None or slot.withdrawn_at is not None:
+        raise ApiProblem(404, "No slot with this external_id.")
+    return slot
+
+
+@operation(
+    "/slots/<external_id>",
+    "PUT",
+    summary="Create or replace a slot a counsellor offers",
+    body=schemas.SlotIn,
+    responses={200: schemas.SlotOut, 201: schemas.SlotOut, 409: None, 422: None},
+)
+def put_slot(external_id: str):
+    """Refused on a public holiday of the organisation's department."""
+    check_id(external_id)
+    data = read_body(schemas.SlotIn)
+    try:
+        result = appointments.upsert_slot(g.organisation, external_id, data.model_dump())
+    except appointments.AppointmentError as error:
+        raise field_problem(error.field, str(error), 422 if error.field else 409) from None
+    db.session.commit()
+    return respond(
+        schemas.SlotOut,
+        slot_payload(appointments.slot_state(result.slot)),
+        201 if result.created else 200,
+    )
+
+
+@operation(
+    "/slots/<external_id>",
+    "GET",
+    summary="Read a slot",
+    responses={200: schemas.SlotOut, 404: None},
+)
+def get_slot(external_id: str):
+    return respond(schemas.SlotOut, slot_payload(appointments.slot_state(_slot(external_id))))
+
+
+@operation(
+    "/slots/<external_id>",
+    "DELETE",
+    summary="Withdraw a slot",
+    responses={204: None, 404: None, 409: None},
+    query=[
+        {
+            "name": "cancel_booking",
+            "schema": {"type": "boolean"},
+            "description": "cancel the appointment on it, telling the person by SMS",
+        }
+    ],
+)
+def delete_slot(external_id: str):
+    """A booked slot answers 409 unless ?cancel_booking=true."""
+    slot = _slot(external_id)
+    cancel_booking = request.args.get("cancel_booking", "false").lower()
+    if cancel_booking not in ("true", "false"):
+        raise field_problem("cancel_booking", "cancel_booking must be true or false")
+    try:
+        appointments.withdraw_slot(slot, cancel_booking == "true")
+    except appointments.AppointmentError as error:
+        raise ApiProblem(409, str(error), kind="slot_booked") from None
+    db.session.commit()
+    return Response(status=204)

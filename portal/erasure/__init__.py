@@ -1,0 +1,1 @@
+"""End of follow-up and GDPR erasure (see services.py)."""

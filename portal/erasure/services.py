@@ -1,0 +1,79 @@
+"""End of follow-up and GDPR erasure: where a person leaves the portal.
+
+An organisation that stops following a person takes its appointments, steps and link
+away; when the last one lets go, the person is erased. This touches every feature
+that holds something about a person, so it stands above all of them.
+"""
+
+import logging
+
+from sqlalchemy import delete, select, update
+
+from portal.appointments.services import cancel_future_appointments_of_organisation
+from portal.auth.models import InvitationToken, SignInCode
+from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.events.models import Event, EventRecipient
+from portal.extensions import db
+from portal.organisations.models import Organisation
+from portal.pathway.models import PathwayStep
+from portal.sms.models import SmsMessage
+from portal.sms.outbox import drop_queued_for
+
+logger = logging.getLogger(__name__)
+
+
+def end_follow_up(organisation: Organisation, follow_up: FollowUp) -> bool:
+    """Ends `organisation`'s follow-up; erases the person when nobody follows them any more.
+
+    Returns True when the person was erased.
+    """
+    person = follow_up.beneficiary
+    cancel_future_appointments_of_organisation(organisation, person)
+    db.session.execute(
+        delete(PathwayStep).where(
+            PathwayStep.organisation_id == organisation.id,
+            PathwayStep.beneficiary_id == person.id,
+        )
+    )
+    db.session.delete(follow_up)
+    db.session.flush()
+    db.session.expire(person, ["follow_ups"])
+    if person.follow_ups:
+        return False
+    erase(person)
+    return True
+
+
+def erase(person: Beneficiary) -> None:
+    """GDPR erasure: nothing personal stays; events keep their type and date only."""
+    phone = person.phone
+    drop_queued_for(person, "the person was erased")
+    db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.beneficiary_id == person.id)
+        .values(body="", to="+", beneficiary_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(EventRecipient)
+        .where(
+            EventRecipient.event_id.in_(select(Event.id).where(Event.beneficiary_id == person.id))
+        )
+        .values(external_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Event)
+        .where(Event.beneficiary_id == person.id)
+        .values(data={}, beneficiary_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(InvitationToken).where(InvitationToken.beneficiary_id == person.id))
+    others = db.session.scalars(
+        select(Beneficiary.id).where(Beneficiary.phone == phone, Beneficiary.id != person.id)
+    ).first()
+    if others is None:
+        db.session.execute(delete(SignInCode).where(SignInCode.phone == phone))
+    db.session.delete(person)
+    db.session.flush()
+    logger.info("a beneficiary was erased")

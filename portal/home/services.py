@@ -1,0 +1,19 @@
+"""What the beneficiary's home page shows, gathered from the features below it."""
+
+from dataclasses import dataclass
+
+from portal.appointments.models import Appointment
+from portal.appointments.services import next_appointment
+from portal.beneficiaries.models import Beneficiary
+from portal.pathway.services import Pathway, pathway_of
+
+
+@dataclass(frozen=True)
+class BeneficiaryHome:
+    pathway: Pathway
+    next_appointment: Appointment | None
+
+
+def beneficiary_home(person: Beneficiary) -> BeneficiaryHome:
+    """The pathway (now, next, the timeline, the référents) and the next appointment."""
+    return BeneficiaryHome(pathway=pathway_of(person), next_appointment=next_appointment(person))
