@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from portal.demo import seed_demo
-from portal.events.webhooks import deliver_due
+from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
 from portal.organisations import services as organisations
 from portal.sms.sender import send_due
@@ -88,11 +88,19 @@ def create_counsellor(slug: str, email: str, name: str, password: str, admin: bo
 @click.option(
     "--sms-threads", default=4, show_default=True, help="SMS sending loops (they wait on Twilio)."
 )
-def worker(once: bool, interval: float, sms_threads: int) -> None:
+@click.option(
+    "--webhook-threads",
+    default=32,
+    show_default=True,
+    help="Webhook lanes in all (each receiver gets at most 2 at once).",
+)
+def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) -> None:
     """Send due SMS and webhooks until stopped.
 
     SMS and webhooks run in loops side by side, so a slow webhook receiver never
     delays an SMS (a sign-in code above all); several SMS loops claim separate batches.
+    The webhook loop hands deliveries to lanes without waiting for them, so a receiver
+    that hangs holds its own lanes and never the loop.
     """
     stopping = threading.Event()
 
@@ -103,12 +111,21 @@ def worker(once: bool, interval: float, sms_threads: int) -> None:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
     app = current_app._get_current_object()
+    dispatcher = None if once else Dispatcher(app, threads=webhook_threads)
     loops = [
         threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping))
         for _ in range(max(1, sms_threads))
     ] + [
         threading.Thread(
-            target=_loop, args=(app, "webhook deliveries", deliver_due, once, interval, stopping)
+            target=_loop,
+            args=(
+                app,
+                "webhook deliveries",
+                deliver_due if dispatcher is None else dispatcher.dispatch,
+                once,
+                interval,
+                stopping,
+            ),
         ),
     ]
     for loop in loops:
@@ -116,6 +133,8 @@ def worker(once: bool, interval: float, sms_threads: int) -> None:
     for loop in loops:
         while loop.is_alive():
             loop.join(0.5)
+    if dispatcher is not None:
+        dispatcher.close()  # each lane ends with the attempt it is in, by its deadline
 
 
 def _loop(app, name: str, task, once: bool, interval: float, stopping: threading.Event) -> None:

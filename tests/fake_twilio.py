@@ -171,11 +171,13 @@ class FakeTwilio:
 
 
 class ServerThread:
-    """Serves a WSGI app on 127.0.0.1 on a free port, in a thread."""
+    """Serves a WSGI app on 127.0.0.1 on a free port, in a thread (over TLS if given an
+    `ssl.SSLContext`)."""
 
-    def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+    def __init__(self, app, ssl_context=None) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+        scheme = "https" if ssl_context else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> "ServerThread":

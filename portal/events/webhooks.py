@@ -4,25 +4,28 @@ Deliveries are rows written with the event. The worker claims due ones (a claim 
 one UPDATE that only one worker can win), commits, POSTs without holding a
 transaction, and records the attempt. Deliveries about one person go out in event
 order: one waits while an earlier one for the same person and URL is not delivered.
+Each receiver has lanes of its own in the worker (see `Dispatcher`): one that hangs
+or trickles holds them until its deadline and never delays another's deliveries. The
+POST itself, its address checks and its deadline are in `outbound`.
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-import requests
 from flask import Flask, current_app
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from portal.core.clock import utcnow
+from portal.events import outbound
 from portal.events.models import (
     DeliveryStatus,
     Event,
@@ -31,6 +34,7 @@ from portal.events.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal.events.outbound import WebhookUrlError as WebhookUrlError
 from portal.events.services import event_payload
 from portal.extensions import db
 from portal.organisations.models import Organisation
@@ -53,35 +57,14 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
-class WebhookUrlError(ValueError):
-    pass
-
-
 def check_url(url: str, allow_insecure: bool) -> None:
-    """Refuses what could make the portal call into its own network (request forgery)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parses the port, which may be out of range
-    except ValueError:
-        raise WebhookUrlError("the URL cannot be read") from None
-    if "\x00" in url or any(c.isspace() for c in url):
-        raise WebhookUrlError("the URL must not contain spaces or control characters")
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookUrlError("the URL must be an absolute https URL")
-    if parts.scheme != "https" and not allow_insecure:
-        raise WebhookUrlError("the URL must use https")
-    if parts.username or parts.password:
-        raise WebhookUrlError("the URL must not carry credentials")
+    """Refuses what could make the portal call into its own network (request forgery).
+
+    The same check runs again at each delivery, on the addresses then connected to."""
     if allow_insecure:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError, ValueError):
-        raise WebhookUrlError("the URL's host name does not resolve") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise WebhookUrlError("the URL resolves to a private, loopback or link-local address")
+        outbound.parse(url, allow_insecure)
+    else:
+        outbound.resolve(url, allow_insecure)
 
 
 def register(organisation: Organisation, url: str, secret: str) -> tuple[WebhookEndpoint, bool]:
@@ -117,14 +100,19 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-# At most this many deliveries to one URL in one pass: a receiver that hangs then holds
-# two threads until the timeout, never the whole pool.
-PER_ENDPOINT_PER_PASS = 2
+# A worker process sends at most this many deliveries at once to one endpoint: a receiver
+# that hangs holds these lanes until the deadline, never another receiver's.
+LANES_PER_ENDPOINT = 2
+# Deliveries handed to one endpoint's lanes at a time; the rest waits for the next pass.
+BATCH_PER_ENDPOINT = 20
 
 
-def due_delivery_ids(limit: int) -> list[int]:
-    """Due deliveries, a few per URL, none with an earlier undelivered one for the same
-    person and URL (events about one person arrive in order)."""
+def due_deliveries(
+    limit: int, per_endpoint: int = BATCH_PER_ENDPOINT, skip_endpoints: Iterable[int] = ()
+) -> dict[int, list[int]]:
+    """Due deliveries by endpoint, oldest event first: at most `per_endpoint` each, none
+    for the skipped endpoints, none with an earlier undelivered one for the same person
+    and URL (events about one person arrive in order)."""
     now = utcnow()
     earlier = aliased(WebhookDelivery)
     blocked = exists().where(
@@ -133,9 +121,11 @@ def due_delivery_ids(limit: int) -> list[int]:
         earlier.event_id < WebhookDelivery.event_id,
         earlier.status.in_([DeliveryStatus.PENDING, DeliveryStatus.DELIVERING]),
     )
+    skip = list(skip_endpoints)
     due = (
         select(
             WebhookDelivery.id.label("id"),
+            WebhookDelivery.endpoint_id.label("endpoint_id"),
             WebhookDelivery.event_id.label("event_id"),
             func.row_number()
             .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.event_id)
@@ -153,17 +143,20 @@ def due_delivery_ids(limit: int) -> list[int]:
                 ),
             ),
             ~blocked,
+            WebhookDelivery.endpoint_id.not_in(skip) if skip else true(),
         )
         .subquery()
     )
-    return list(
-        db.session.scalars(
-            select(due.c.id)
-            .where(due.c.rank <= PER_ENDPOINT_PER_PASS)
-            .order_by(due.c.event_id)
-            .limit(limit)
-        )
+    rows = db.session.execute(
+        select(due.c.id, due.c.endpoint_id)
+        .where(due.c.rank <= per_endpoint)
+        .order_by(due.c.event_id)
+        .limit(limit)
     )
+    by_endpoint: dict[int, list[int]] = {}
+    for delivery_id, endpoint_id in rows:
+        by_endpoint.setdefault(endpoint_id, []).append(delivery_id)
+    return by_endpoint
 
 
 def _claim(delivery_id: int) -> bool:
@@ -173,7 +166,11 @@ def _claim(delivery_id: int) -> bool:
         .where(
             WebhookDelivery.id == delivery_id,
             or_(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
+                # Due still: another worker may have tried it since it was listed.
+                and_(
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                ),
                 and_(
                     WebhookDelivery.status == DeliveryStatus.DELIVERING,
                     WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT,
@@ -201,40 +198,37 @@ def deliver(delivery_id: int) -> DeliveryStatus | None:
         )
     ).first()
     body = json.dumps(event_payload(event, external_id), separators=(",", ":")).encode()
-    url, secret = endpoint.url, endpoint.secret
+    url, secret, event_id = endpoint.url, endpoint.secret, event.id
     db.session.commit()  # no transaction stays open while the receiver answers
 
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "portail-spi-webhooks/1",
-        "X-Portal-Event-Id": str(event.id),
+        "X-Portal-Event-Id": str(event_id),
         "X-Portal-Timestamp": str(timestamp),
         "X-Portal-Signature": sign(secret, timestamp, body),
     }
     started = time.monotonic()
-    status_code, error = None, None
-    try:
-        if not current_app.config["WEBHOOK_ALLOW_INSECURE"]:
-            check_url(url, False)  # again at send time: DNS may have changed since
-        response = requests.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
-            allow_redirects=False,
-        )
-        status_code = response.status_code
-        response.close()
-    except (requests.RequestException, WebhookUrlError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+    # Addresses checked again now, on what is connected to: DNS may have changed since.
+    answer = outbound.post(
+        url,
+        body,
+        headers,
+        seconds=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+        allow_insecure=current_app.config["WEBHOOK_ALLOW_INSECURE"],
+    )
+    status_code = answer.status_code
     duration_ms = int((time.monotonic() - started) * 1000)
 
     delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
     delivery.attempts += 1
     db.session.add(
         WebhookAttempt(
-            delivery_id=delivery.id, status_code=status_code, error=error, duration_ms=duration_ms
+            delivery_id=delivery.id,
+            status_code=status_code,
+            error=answer.error,
+            duration_ms=duration_ms,
         )
     )
     if status_code is not None and 200 <= status_code < 300:
@@ -253,29 +247,97 @@ def deliver(delivery_id: int) -> DeliveryStatus | None:
     return delivery.status
 
 
-def _deliver_in_context(app: Flask, delivery_id: int) -> DeliveryStatus | None:
-    with app.app_context():
+class Dispatcher:
+    """Runs due deliveries in lanes: an endpoint gets up to LANES_PER_ENDPOINT threads of
+    its own, and no more deliveries while they run. A receiver that hangs thus holds its
+    own lanes until the deadline and never delays another's deliveries: nothing is ever
+    queued behind a busy thread (an endpoint for which no thread is free waits for the
+    next pass, a second away in the worker)."""
+
+    def __init__(self, app: Flask, threads: int = 32) -> None:
+        self._app = app
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhooks")
+        self._lock = threading.Lock()
+        self._dispatching = threading.Lock()
+        self._lanes: Counter[int] = Counter()  # endpoint id: lanes running
+        self._attempted = 0
+        self._closing = threading.Event()
+
+    def dispatch(self, limit: int = 200) -> int:
+        """Hands due deliveries to free lanes without waiting for them; returns how many."""
+        with self._dispatching:
+            with self._lock:
+                busy = list(self._lanes)
+                free = self._threads - self._lanes.total()
+            if free <= 0 or self._closing.is_set():
+                return 0
+            due = due_deliveries(limit, skip_endpoints=busy)
+            db.session.commit()
+            handed = 0
+            for endpoint_id, ids in due.items():
+                lanes = min(LANES_PER_ENDPOINT, len(ids), free)
+                if not lanes:
+                    break
+                free -= lanes
+                handed += len(ids)
+                with self._lock:
+                    self._lanes[endpoint_id] += lanes
+                for lane in range(lanes):
+                    self._pool.submit(self._run_lane, endpoint_id, ids[lane::lanes])
+            return handed
+
+    def _run_lane(self, endpoint_id: int, ids: list[int]) -> None:
+        attempted = 0
         try:
-            return deliver(delivery_id)
-        except Exception:
-            logger.exception("webhook delivery %s crashed; it will be retried", delivery_id)
-            db.session.rollback()
-            return None
+            with self._app.app_context():
+                try:
+                    for delivery_id in ids:
+                        if self._closing.is_set():
+                            break
+                        status = _deliver_or_log(delivery_id)
+                        if status is None:  # another worker had it, or it crashed
+                            continue
+                        attempted += 1
+                        if status is not DeliveryStatus.DELIVERED:
+                            break  # the receiver fails: its other deliveries wait a pass
+                finally:
+                    db.session.remove()
         finally:
-            db.session.remove()
+            with self._lock:
+                self._lanes[endpoint_id] -= 1
+                if not self._lanes[endpoint_id]:
+                    del self._lanes[endpoint_id]
+                self._attempted += attempted
+
+    def close(self) -> int:
+        """Lets the lanes finish the attempt they are in; returns how many attempts the
+        dispatcher made in all."""
+        self._closing.set()
+        self._pool.shutdown(wait=True)
+        return self._attempted
+
+    def wait(self) -> int:
+        """Waits for every lane to end (they end by themselves); returns the attempts."""
+        self._pool.shutdown(wait=True)
+        return self._attempted
 
 
-def deliver_due(limit: int = 200, threads: int = 8) -> int:
-    """One pass: due deliveries in parallel threads, so a receiver that hangs holds one
-    thread until its timeout and never the others. Returns how many were attempted."""
-    ids = due_delivery_ids(limit)
-    db.session.commit()
-    if not ids:
-        return 0
-    app = current_app._get_current_object()
-    with ThreadPoolExecutor(max_workers=min(threads, len(ids))) as pool:
-        results = list(pool.map(lambda i: _deliver_in_context(app, i), ids))
-    return sum(1 for result in results if result is not None)
+def _deliver_or_log(delivery_id: int) -> DeliveryStatus | None:
+    try:
+        return deliver(delivery_id)
+    except Exception:
+        logger.exception("webhook delivery %s crashed; it will be retried", delivery_id)
+        db.session.rollback()
+        return None
+
+
+def deliver_due(limit: int = 200, threads: int = 32) -> int:
+    """One pass, waited for (the worker's --once, tests): due deliveries in lanes, as the
+    worker's `Dispatcher` runs them. Returns how many were attempted."""
+    dispatcher = Dispatcher(current_app._get_current_object(), threads)
+    dispatcher.dispatch(limit)
+    return dispatcher.wait()
 
 
 def recent_deliveries(organisation: Organisation, limit: int = 100) -> list[WebhookDelivery]:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from portal.core.clock import utcnow
 from portal.events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from portal.events.webhooks import deliver_due
+from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
 from tests.factories import book, put_beneficiary
 from tests.fake_twilio import ServerThread
@@ -36,12 +36,14 @@ class Receiver:
         self.answers: list[int] = []  # consumed one per request; 200 once empty
         self.hang_for = 0.0
         self.release = threading.Event()
+        self.arrived = threading.Event()  # a request came in (answered or not)
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         raw = request.get_data()
         arrived = time.monotonic()
+        self.arrived.set()
         if self.hang_for:
             self.release.wait(self.hang_for)
         with self._lock:
@@ -76,6 +78,7 @@ def _fresh(receiver):
     app.answers.clear()
     app.hang_for = 0.0
     app.release.clear()
+    app.arrived.clear()
     return app, url
 
 
@@ -252,6 +255,48 @@ def test_a_receiver_hanging_on_many_people_does_not_hold_up_another_organisation
     still not wait for A's timeouts (with the production timeout of 10 s, 200 due
     deliveries to a dead URL would otherwise hold every other receiver for minutes)."""
     _one_pass_with_a_hanging_receiver(org_a, org_b, receiver, other_receiver, people=12)
+
+
+def test_the_worker_delivers_b_while_a_s_receiver_still_hangs(
+    app, org_a, org_b, receiver, other_receiver
+):
+    """As the worker runs: its loop hands deliveries to lanes and does not wait for them.
+    A's receiver hangs within a 5 s deadline; B's event, made meanwhile, goes out at once
+    on a lane of its own, while A's attempt is still under way."""
+    app.config["WEBHOOK_TIMEOUT_SECONDS"] = 5
+    hanging, hanging_url = receiver
+    hanging.hang_for = 30
+    fast, fast_url = other_receiver
+    _register(org_a, hanging_url, SECRET_A)
+    _register(org_b, fast_url, SECRET_B)
+    put_beneficiary(org_a, "A-1", phone="+33611111101")
+    put_beneficiary(org_b, "B-1", phone="+33699999999")
+    _confirm(org_a, "A-1")
+
+    dispatcher = Dispatcher(app, threads=4)
+    try:
+        assert dispatcher.dispatch() == 1
+        assert hanging.arrived.wait(3), "A's delivery never started"
+        _confirm(org_b, "B-1")
+        made = time.monotonic()
+        assert dispatcher.dispatch() == 1
+        deadline = time.monotonic() + 3
+        while not fast.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [json.loads(r["raw"])["beneficiary_external_id"] for r in fast.received] == ["B-1"]
+        assert not hanging.received, "A's receiver answered: it was not hanging any more"
+        b_delay = fast.received[0]["at"] - made
+        assert b_delay < 2.5, f"B waited {b_delay:.2f} s"
+        db.session.expire_all()
+        statuses = {
+            d.endpoint.organisation_id: d.status
+            for d in db.session.scalars(select(WebhookDelivery)).all()
+        }
+        assert statuses[org_a.organisation.id] is DeliveryStatus.DELIVERING
+        print(f"\nB delivered {b_delay * 1000:.0f} ms after its event, A still hanging")
+    finally:
+        hanging.release.set()
+        dispatcher.close()
 
 
 def test_each_organisation_receives_its_own_ids_and_only_its_people(
