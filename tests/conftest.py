@@ -57,7 +57,7 @@ def fake_twilio():
 def _test_config(fake_twilio: FakeTwilio) -> dict:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-long-enough-for-production-32+",
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
         "SERVER_NAME": None,
         "PORTAL_BASE_URL": "https://portail.test",
