@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config
-from portal.core import secret_key
+from portal.core import secret_key, security_headers
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    security_headers.init_app(app)
     _refuse_nul_characters(app)
     _register_commands(app)
     _register_template_helpers(app)
