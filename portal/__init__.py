@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal import health
 from portal.config import Config
 from portal.core import secret_key, security_headers
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -50,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _refuse_nul_characters(app)
     _register_commands(app)
     _register_template_helpers(app)
+    health.init_app(app)  # last: it guards the error handlers registered before it
     return app
 
 
@@ -61,7 +63,8 @@ def _engine_options(config) -> dict[str, Any]:
         # generic plan made when the tables were small (a sequential scan where an
         # index is now right): batch upserts fell from 3 600 to 850 a second at
         # 100 000 people. Planning each statement for its own values avoids that.
-        options["connect_args"] = {"prepare_threshold": None}
+        # A database that does not answer fails a request (503) after 5 s, not minutes.
+        options["connect_args"] = {"prepare_threshold": None, "connect_timeout": 5}
     return options
 
 
