@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import health
 from portal.config import Config
-from portal.core import secret_key, security_headers
+from portal.core import log_privacy, secret_key, security_headers
 from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_privacy.init_app(app)
 
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
@@ -57,7 +58,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _engine_options(config) -> dict[str, Any]:
     # A connection the database dropped (restart, failover) is replaced, not handed out.
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # Errors never carry the bound values (phone numbers, names) into the logs.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep a
         # generic plan made when the tables were small (a sequential scan where an

@@ -21,11 +21,23 @@ from sqlalchemy import create_engine, text
 from portal import create_app
 from portal.appointments.calendar import holiday_name
 from portal.extensions import db, limiter
+from tests import log_scanner
 from tests.fake_twilio import FakeTwilio, ServerThread
 
 _sqlite_dir = tempfile.mkdtemp(prefix="portal-tests-")
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir}/test.sqlite"
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def pytest_configure(config):
+    log_scanner.install()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_personal_data_in_logs():
+    """Fails the run if a log line at INFO or above showed a phone, code, link or key."""
+    yield
+    assert not log_scanner.SCANNER.findings, log_scanner.SCANNER.report()
 
 
 def pytest_report_header(config):
@@ -81,7 +93,7 @@ def _schema(fake_twilio):
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     app = create_app(_test_config(fake_twilio))
-    with app.app_context():
+    with app.app_context(), log_scanner.logging_kept():
         upgrade()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         db.engine.dispose()
