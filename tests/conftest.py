@@ -93,7 +93,7 @@ def _schema(fake_twilio):
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     app = create_app(_test_config(fake_twilio))
-    with app.app_context(), log_scanner.logging_kept():
+    with app.app_context():
         upgrade()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         db.engine.dispose()

@@ -10,6 +10,7 @@ Its patterns are written here, apart from the filter's, on purpose.
 """
 
 import logging
+import logging.config
 import re
 from contextlib import contextmanager
 
@@ -69,22 +70,33 @@ SCANNER = PersonalDataScanner()
 
 def install() -> None:
     """First on the root logger (before pytest's own handlers), root at INFO as in
-    production (create_app's logging.basicConfig), not pytest's WARNING."""
+    production (create_app's logging.basicConfig), not pytest's WARNING; and kept so
+    whenever Alembic runs in the tests' process (see `logging_kept`)."""
     root = logging.getLogger()
     if SCANNER not in root.handlers:
         root.handlers.insert(0, SCANNER)
     if root.level > logging.INFO:
         root.setLevel(logging.INFO)
+    if not getattr(logging.config.fileConfig, "keeps_logging", False):
+        file_config = logging.config.fileConfig
+
+        def kept_file_config(*args, **kwargs):
+            with logging_kept():
+                return file_config(*args, **kwargs)
+
+        kept_file_config.keeps_logging = True
+        logging.config.fileConfig = kept_file_config
 
 
 @contextmanager
 def logging_kept():
-    """Runs the block (Alembic's upgrade) without letting it reconfigure logging.
+    """Runs the block without letting it reconfigure logging.
 
+    At each upgrade (the schema fixture, `flask init-db` in tests/core/test_commands.py)
     migrations/env.py calls logging.config.fileConfig(alembic.ini), which replaces the
     root logger's handlers (this scanner's included), sets it to WARNING and disables
     every logger that exists at that moment (all of portal's): for the rest of the run
-    nothing they log would be seen, by this scanner or by anyone.
+    nothing they log would be seen, by this scanner, caplog or anyone.
     """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
