@@ -3,7 +3,9 @@
 At the source: the twilio client logs each request's number and text at INFO (its logger
 goes to WARNING), and SQLAlchemy's errors carry the bound values (hide_parameters in the
 engine options, portal/__init__.py). As a safety net, a filter on the root logger's
-handlers and on the access loggers (werkzeug, gunicorn) rewrites what slips through.
+handlers rewrites what slips through; on the loggers known to log such data in lines
+worth keeping (werkzeug's and gunicorn's access lines, Flask-Limiter's "limit exceeded"
+naming the key, i.e. the phone number) it rewrites them before they go anywhere.
 
 The one exception is the `console` SMS backend, the laptop demo's way of showing the
 code: its logger (portal.sms.console) is left as it is only while SMS_BACKEND is
@@ -16,7 +18,7 @@ import re
 from flask import Flask
 
 CONSOLE_SMS_LOGGER = "portal.sms.console"
-ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+SOURCE_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "flask-limiter")
 QUIET_LOGGERS = ("twilio.http_client",)
 
 # (pattern, replacement), applied in this order.
@@ -81,9 +83,9 @@ def init_app(app: Flask) -> None:
 
 
 def install(redacting: RedactingFilter) -> None:
-    """On the root logger's handlers and the access loggers, replacing an earlier one."""
+    """On the root logger's handlers and SOURCE_LOGGERS, replacing an earlier one."""
     targets: list[logging.Filterer] = [*logging.getLogger().handlers]
-    targets += [logging.getLogger(name) for name in ACCESS_LOGGERS]
+    targets += [logging.getLogger(name) for name in SOURCE_LOGGERS]
     for target in targets:
         for old in [f for f in target.filters if isinstance(f, RedactingFilter)]:
             target.removeFilter(old)

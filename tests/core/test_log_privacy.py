@@ -153,6 +153,18 @@ def test_the_access_log_hides_sign_in_link_tokens(app, caplog):
     assert not any(TOKEN in line for line in lines)
 
 
+def test_the_rate_limit_log_line_hides_the_number_it_is_keyed_on(browser, caplog):
+    """Flask-Limiter logs the key of an exceeded limit at INFO: here, the number."""
+    with caplog.at_level(logging.INFO, logger="flask-limiter"):
+        statuses = [
+            browser.submit("/connexion", {"phone": "06 12 34 56 78"}).status_code for _ in range(4)
+        ]
+    assert statuses[-1] == 429
+    lines = [r.getMessage() for r in caplog.records if r.name == "flask-limiter"]
+    assert any("exceeded" in line and "phone:+[phone]" in line for line in lines), lines
+    assert not any(PHONE in line for line in lines)
+
+
 def test_the_console_backend_keeps_printing_codes_only_under_console():
     record = logging.LogRecord(
         "portal.sms.console",
