@@ -16,16 +16,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import (
     cli,
+    health,
     models,  # noqa: F401 - every model, before Alembic reads the metadata
 )
-from portal.api.problems import ApiProblem, problem_response
 from portal.api.views import bp as api_bp
 from portal.appointments.views import bp as appointments_bp
 from portal.auth import sessions
 from portal.auth.forms import PhoneForm
 from portal.auth.views import bp as auth_bp
 from portal.config import Config
-from portal.core import formatting
+from portal.core import formatting, log_privacy, secret_key, security_headers
+from portal.core.problems import ApiProblem, problem_response
 from portal.core.web import page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
 from portal.extensions import babel, csrf, db, htmx, limiter, migrate
@@ -52,11 +53,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(ROOT, "translations")
     if overrides:
         app.config.update(overrides)
+    secret_key.init_app(app)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https:")
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_privacy.init_app(app)
 
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
@@ -65,21 +68,25 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    security_headers.init_app(app)
     _refuse_nul_characters(app)
     _register_commands(app)
     _register_template_helpers(app)
+    health.init_app(app)  # last: it guards the error handlers registered before it
     return app
 
 
 def _engine_options(config) -> dict[str, Any]:
     # A connection the database dropped (restart, failover) is replaced, not handed out.
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # Errors never carry the bound values (phone numbers, names) into the logs.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep a
         # generic plan made when the tables were small (a sequential scan where an
         # index is now right): batch upserts fell from 3 600 to 850 a second at
         # 100 000 people. Planning each statement for its own values avoids that.
-        options["connect_args"] = {"prepare_threshold": None}
+        # A database that does not answer fails a request (503) after 5 s, not minutes.
+        options["connect_args"] = {"prepare_threshold": None, "connect_timeout": 5}
     return options
 
 

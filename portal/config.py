@@ -12,7 +12,10 @@ class Config:
 
     def __init__(self, instance_path: str) -> None:
         env = os.environ
-        self.SECRET_KEY = env.get("SECRET_KEY", "dev-only-not-secret")
+        # Unset: a random key kept in instance/ on a laptop; required (32+ characters) in
+        # production, i.e. with PORTAL_ENV=production or an https PORTAL_BASE_URL.
+        self.SECRET_KEY = env.get("SECRET_KEY") or None
+        self.PORTAL_ENV = env.get("PORTAL_ENV", "development").strip().lower()
         self.SQLALCHEMY_DATABASE_URI = env.get(
             "DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "portal.sqlite")
         )

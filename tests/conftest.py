@@ -26,12 +26,24 @@ from portal.core.holidays import holiday_name
 from portal.extensions import db, limiter
 from portal.organisations.models import Counsellor
 from portal.organisations.services import create_api_key, create_organisation
+from tests import log_scanner
 from tests.factories import PASSWORD, Api, Tenant
 from tests.fake_twilio import FakeTwilio, ServerThread
 
 _sqlite_dir = tempfile.mkdtemp(prefix="portal-tests-")
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir}/test.sqlite"
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+
+def pytest_configure(config):
+    log_scanner.install()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_personal_data_in_logs():
+    """Fails the run if a log line at INFO or above showed a phone, code, link or key."""
+    yield
+    assert not log_scanner.SCANNER.findings, log_scanner.SCANNER.report()
 
 
 def pytest_report_header(config):
@@ -63,7 +75,7 @@ def fake_twilio():
 def _test_config(fake_twilio: FakeTwilio) -> dict:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-long-enough-for-production-32+",
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
         "SERVER_NAME": None,
         "PORTAL_BASE_URL": "https://portail.test",

@@ -4,7 +4,6 @@ from flask import g, request
 
 from portal.api import schemas
 from portal.api.payloads import appointment_payload
-from portal.api.problems import ApiProblem
 from portal.api.routing import (
     MAX_ROW_ID,
     field_problem,
@@ -17,6 +16,7 @@ from portal.api.routing import (
 from portal.appointments import services as appointments
 from portal.appointments.models import AppointmentStatus
 from portal.beneficiaries import services as beneficiaries
+from portal.core.problems import ApiProblem
 from portal.extensions import db
 
 

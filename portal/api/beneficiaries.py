@@ -7,10 +7,10 @@ from pydantic import ValidationError
 
 from portal.api import schemas
 from portal.api.payloads import beneficiary_payload
-from portal.api.problems import ApiProblem, validation_errors
 from portal.api.routing import check_id, follow_up_or_404, operation, read_body, respond
 from portal.auth.services import create_invitation
 from portal.beneficiaries import services as beneficiaries
+from portal.core.problems import ApiProblem, validation_errors
 from portal.erasure.services import end_follow_up
 from portal.extensions import db
 from portal.personal_data.services import save_people, save_person

@@ -4,8 +4,8 @@ from flask import Response, g
 
 from portal.api import schemas
 from portal.api.payloads import endpoint_payload
-from portal.api.problems import ApiProblem
 from portal.api.routing import field_problem, integer_arg, operation, read_body, respond
+from portal.core.problems import ApiProblem
 from portal.events import services as events
 from portal.events import webhooks
 from portal.extensions import db

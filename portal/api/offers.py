@@ -4,8 +4,8 @@ from flask import Response, g
 
 from portal.api import schemas
 from portal.api.payloads import offer_payload
-from portal.api.problems import ApiProblem
 from portal.api.routing import check_id, operation, read_body, respond
+from portal.core.problems import ApiProblem
 from portal.extensions import db
 from portal.offers import services as offers
 

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, current_app, g, json, request
 from pydantic import BaseModel, ValidationError
 
 from portal.api import schemas
-from portal.api.problems import ApiProblem, is_malformed_json, problem_response, validation_errors
 from portal.beneficiaries import services as beneficiaries
 from portal.beneficiaries.models import FollowUp
 from portal.core.clock import PARIS
+from portal.core.problems import ApiProblem, is_malformed_json, problem_response, validation_errors
 from portal.extensions import csrf, db, limiter
 from portal.organisations.services import find_api_key
 

@@ -4,10 +4,10 @@ from flask import Response, g, request
 
 from portal.api import schemas
 from portal.api.payloads import slot_payload
-from portal.api.problems import ApiProblem
 from portal.api.routing import check_id, field_problem, operation, read_body, respond
 from portal.appointments import services as appointments
 from portal.appointments.models import Slot
+from portal.core.problems import ApiProblem
 from portal.extensions import db
 
 

@@ -4,7 +4,6 @@ from flask import Response, g
 
 from portal.api import schemas
 from portal.api.payloads import step_payload
-from portal.api.problems import ApiProblem
 from portal.api.routing import (
     check_id,
     field_problem,
@@ -13,6 +12,7 @@ from portal.api.routing import (
     read_body,
     respond,
 )
+from portal.core.problems import ApiProblem
 from portal.extensions import db
 from portal.pathway import services as pathway
 

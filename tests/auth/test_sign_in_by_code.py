@@ -181,9 +181,11 @@ def test_the_laptop_default_cookie_is_not_secure(monkeypatch, tmp_path):
 
     monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
     assert app.config["SESSION_COOKIE_SECURE"] is False
     monkeypatch.setenv("PORTAL_BASE_URL", "https://portail.example")
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)  # required with https
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

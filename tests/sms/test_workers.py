@@ -31,6 +31,7 @@ def _workers(fake_twilio, count: int) -> list[subprocess.Popen]:
         "TWILIO_FROM": "+33757000000",
         "TWILIO_API_BASE": fake_twilio.url,
         "PORTAL_BASE_URL": "https://portail.test",
+        "SECRET_KEY": "test-secret-key-long-enough-for-production-32+",
         "SMS_CLAIM_TIMEOUT_SECONDS": "3",
     }
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--interval", "0.2"]
