@@ -65,7 +65,9 @@ class Config:
         self.SIGN_IN_CODE_LIMITS_PER_NUMBER = env.get(
             "SIGN_IN_CODE_LIMITS_PER_NUMBER", "3 per 15 minutes;10 per day"
         )
-        self.SIGN_IN_CODE_LIMITS_PER_IP = env.get("SIGN_IN_CODE_LIMITS_PER_IP", "30 per hour")
+        # Per IPv4 address or IPv6 /64: a carrier puts hundreds of phones behind one IPv4
+        # address, and a France Travail agency's Wi-Fi serves a whole workshop.
+        self.SIGN_IN_CODE_LIMITS_PER_IP = env.get("SIGN_IN_CODE_LIMITS_PER_IP", "300 per hour")
         self.PASSWORD_LIMITS = env.get("PASSWORD_LIMITS", "10 per 15 minutes")
         self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute")
         self.API_RATE_LIMIT_PER_ADDRESS = env.get("API_RATE_LIMIT_PER_ADDRESS", "3000 per minute")

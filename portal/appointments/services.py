@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -413,6 +413,7 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     slot = bookable_slot(person, slot_id)
     if slot is None:
         raise AppointmentError("taken", "this slot can no longer be booked")
+    _check_room_for_one_more(person)
     appointment = Appointment(slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
     db.session.add(appointment)
     try:
@@ -425,6 +426,33 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     _queue_reminders(appointment)
     db.session.flush()
     return appointment
+
+
+# Enough for a pathway (an orientation, a follow-up, a contract), and a ceiling on what
+# one account, or whoever holds it, can take from everyone else and queue as SMS.
+MAX_UPCOMING_APPOINTMENTS = 3
+
+
+def _check_room_for_one_more(person: Beneficiary) -> None:
+    """Refuses a booking past MAX_UPCOMING_APPOINTMENTS. The person's row is locked first
+    (PostgreSQL), so two bookings at the same instant are counted one after the other."""
+    db.session.execute(
+        select(Beneficiary.id).where(Beneficiary.id == person.id).with_for_update()
+    ).all()
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .join(Slot)
+        .where(
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(list(OPEN)),
+            Slot.starts_at >= utcnow(),
+        )
+    )
+    if count >= MAX_UPCOMING_APPOINTMENTS:
+        raise AppointmentError(
+            "too_many", f"at most {MAX_UPCOMING_APPOINTMENTS} appointments to come at once"
+        )
 
 
 def _upcoming(person: Beneficiary):

@@ -94,6 +94,16 @@ def confirm(slot_id: int):
             db.session.commit()
         except services.AppointmentError as error:
             db.session.rollback()
+            if error.code == "too_many":
+                flash(
+                    _(
+                        "Vous avez déjà %(count)s rendez-vous à venir. "
+                        "Annulez-en un pour en prendre un autre.",
+                        count=services.MAX_UPCOMING_APPOINTMENTS,
+                    ),
+                    "error",
+                )
+                return redirect(url_for("appointments.index"))
             if error.code == "too_late":
                 flash(
                     _("Il est trop tard pour le déplacer en ligne. Appelez votre conseiller."),

@@ -24,6 +24,7 @@ from portal.beneficiaries.models import Beneficiary
 from portal.beneficiaries.services import people_by_ids
 from portal.core.forms import ConfirmForm
 from portal.core.phones import InvalidPhone, display_phone, normalise_mobile
+from portal.core.rate_limits import network_key, private_key
 from portal.core.web import go_to, local_url, page_or_fragment
 from portal.extensions import db, limiter
 from portal.sms.sender import send_in_background
@@ -36,13 +37,19 @@ def _phone_key() -> str:
     """Rate-limit key for code requests: the number as normalised, whatever its spelling."""
     raw = request.form.get("phone", "")
     try:
-        return "phone:" + normalise_mobile(raw)
+        return private_key("phone", normalise_mobile(raw))
     except InvalidPhone:
-        return "phone-raw:" + raw[:40]
+        return private_key("phone-raw", raw[:40])
 
 
 def _email_key() -> str:
-    return "email:" + request.form.get("email", "")[:254].strip().lower()
+    return private_key("email", request.form.get("email", "")[:254].strip().lower())
+
+
+def _per_address(setting: str):
+    return limiter.limit(
+        lambda: current_app.config[setting], key_func=network_key, methods=["POST"]
+    )
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -52,7 +59,7 @@ def _email_key() -> str:
     key_func=_phone_key,
     methods=["POST"],
 )
-@limiter.limit(lambda: current_app.config["SIGN_IN_CODE_LIMITS_PER_IP"], methods=["POST"])
+@_per_address("SIGN_IN_CODE_LIMITS_PER_IP")
 def phone():
     """Asks for a mobile number and sends a sign-in code to it if somebody uses it."""
     if current_user.is_authenticated:
@@ -71,7 +78,7 @@ def phone():
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["SIGN_IN_CODE_LIMITS_PER_IP"], methods=["POST"])
+@_per_address("SIGN_IN_CODE_LIMITS_PER_IP")
 def code():
     """Checks the code sent by SMS; a shared number then asks who is signing in."""
     phone_number = session.get("sign_in_phone")
@@ -130,7 +137,7 @@ def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
 
 @bp.route("/connexion/lien/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["SIGN_IN_CODE_LIMITS_PER_IP"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_CODE_LIMITS_PER_IP"], key_func=network_key)
 def invitation(token: str):
     """A link sent by SMS. Opening it does not spend it (phones preview links); the button does."""
     form = ConfirmForm()
@@ -148,7 +155,7 @@ def invitation(token: str):
 @bp.route("/conseiller/connexion", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["PASSWORD_LIMITS"], key_func=_email_key, methods=["POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_LIMITS"], methods=["POST"])
+@_per_address("PASSWORD_LIMITS")
 def counsellor_sign_in():
     """Email and password; one message for every failure, so it tells nothing about accounts."""
     if current_user.is_authenticated and current_user.portal_role in STAFF:

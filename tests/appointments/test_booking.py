@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.appointments import services
 from portal.appointments.models import Appointment, AppointmentStatus, SlotMode, SlotPurpose
@@ -14,6 +14,7 @@ from portal.events.models import Event
 from portal.extensions import db
 from portal.pathway.models import PathwayStep, StepSource, StepStatus
 from portal.sms.models import SmsKind, SmsMessage
+from tests.conftest import Browser
 from tests.factories import (
     make_appointment,
     make_beneficiary,
@@ -314,3 +315,36 @@ def test_follow_up_of_another_organisation_does_not_open_its_slots(setting):
     db.session.commit()
     theirs = make_slot(make_counsellor(other))
     assert theirs.id in [s.id for s in services.bookable_slots(person)]
+
+
+def test_a_person_holds_at_most_three_appointments_to_come(setting):
+    """One account cannot take every slot, nor queue SMS without end."""
+    _organisation, counsellor, person = setting
+    slots = [make_slot(counsellor, starts_in=timedelta(days=3, hours=n)) for n in range(5)]
+    for slot in slots[:3]:
+        services.book(person, slot.id)
+        db.session.commit()
+    sms_before = db.session.scalar(select(func.count()).select_from(SmsMessage))
+    with pytest.raises(services.AppointmentError) as refused:
+        services.book(person, slots[3].id)
+    assert refused.value.code == "too_many"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == sms_before
+    # Cancelling one makes room again.
+    services.cancel_by_beneficiary(services.upcoming(person)[0])
+    db.session.commit()
+    services.book(person, slots[3].id)
+    db.session.commit()
+    assert len(services.upcoming(person)) == 3
+
+
+def test_the_booking_page_says_why_a_fourth_is_refused(setting, sign_in):
+    _organisation, counsellor, person = setting
+    for n in range(3):
+        services.book(person, make_slot(counsellor, starts_in=timedelta(days=3, hours=n)).id)
+    db.session.commit()
+    slot = make_slot(counsellor, starts_in=timedelta(days=4))
+    client = Browser(sign_in(person))
+    response = client.submit(f"/rendez-vous/creneaux/{slot.id}", {})
+    assert response.headers["Location"] == "/rendez-vous/"
+    assert "déjà 3 rendez-vous à venir" in client.get("/rendez-vous/").get_data(as_text=True)

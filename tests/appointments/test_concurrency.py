@@ -58,3 +58,46 @@ def test_fifty_people_booking_one_slot_get_one_appointment_and_49_other_slots(si
     db.session.expire_all()
     booked = db.session.scalars(select(Appointment).where(Appointment.slot_id == slot_id)).all()
     assert len(booked) == 1
+
+
+def test_two_bookings_at_the_same_instant_do_not_pass_the_cap_together(sign_in):
+    """With two appointments to come, a person taps two slots at once in two browsers:
+    one booking goes through, the other is refused (the person's row is locked)."""
+    from datetime import timedelta
+
+    from portal.appointments.services import MAX_UPCOMING_APPOINTMENTS, book
+
+    organisation = make_organisation()
+    counsellor = make_counsellor(organisation)
+    person = make_beneficiary(organisation)
+    for n in range(MAX_UPCOMING_APPOINTMENTS - 1):
+        book(person, make_slot(counsellor, starts_in=timedelta(days=3, hours=n)).id)
+    db.session.commit()
+    targets = [make_slot(counsellor, starts_in=timedelta(days=5, hours=n)).id for n in range(2)]
+    browsers = []
+    for slot_id in targets:
+        client = sign_in(person)
+        page = client.get(f"/rendez-vous/creneaux/{slot_id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        browsers.append((client, slot_id, token))
+    start = threading.Barrier(2)
+    answers = []
+
+    def tap(client, slot_id, token):
+        start.wait()
+        response = client.post(f"/rendez-vous/creneaux/{slot_id}", data={"csrf_token": token})
+        answers.append(response.headers.get("Location", ""))
+
+    threads = [threading.Thread(target=tap, args=args) for args in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    db.session.expire_all()
+    live = db.session.scalars(
+        select(Appointment).where(
+            Appointment.beneficiary_id == person.id, Appointment.slot_id.in_(targets)
+        )
+    ).all()
+    assert len(live) == 1, answers
+    assert sorted(answers)[0] == "/rendez-vous/", answers

@@ -63,3 +63,47 @@ def test_the_limit_is_shared_by_several_workers_through_redis(fake_twilio, _sche
     with workers[0].app_context():
         limiter.reset()
     assert statuses == [302, 302, 302, 429]
+
+
+def test_one_ipv6_network_counts_as_one_address(browser):
+    """A phone picks new IPv6 addresses within its /64 at will: the /64 is the key."""
+    statuses = [
+        browser.submit(
+            "/connexion",
+            {"phone": f"06 12 34 56 {n:02d}"},
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"},
+        ).status_code
+        for n in range(7)
+    ]
+    assert statuses == [302] * 5 + [429] * 2
+
+
+def test_other_addresses_are_not_held_back_by_a_busy_one(browser):
+    """Behind a carrier's shared IPv4 address many people sign in; another address, or
+    another IPv6 network, is counted apart."""
+    for n in range(5):
+        browser.submit("/connexion", {"phone": f"06 12 34 56 {n:02d}"})
+    others = [
+        browser.submit(
+            "/connexion", {"phone": "06 12 34 56 99"}, environ_base={"REMOTE_ADDR": address}
+        ).status_code
+        for address in ("192.0.2.10", "2001:db8:1:3::1")
+    ]
+    assert others == [302, 302]
+
+
+def test_the_limiter_store_holds_no_phone_number(fake_twilio, _schema):
+    try:
+        store = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1, db=14)
+        store.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis must run on 127.0.0.1:6379 for this test")
+    store.flushdb()
+    config = {**_test_config(fake_twilio), "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14"}
+    app = create_app(config)
+    with app.app_context():
+        Browser(app.test_client()).submit("/connexion", {"phone": "06 12 34 56 78"})
+        keys = [key.decode() for key in store.keys("*")]
+        limiter.reset()
+    assert keys, "the limiter wrote nothing"
+    assert not [key for key in keys if "612345678" in key or "+33" in key], keys
