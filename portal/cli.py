@@ -8,6 +8,8 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from portal.auth.services import beneficiaries_with_phone
+from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.demo import seed_demo
 from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
@@ -24,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_counsellor)
     app.cli.add_command(worker)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(end_sessions)
 
 
 @click.command("init-db")
@@ -153,3 +156,27 @@ def _loop(app, name: str, task, once: bool, interval: float, stopping: threading
             if not done:
                 stopping.wait(interval)
         db.session.remove()
+
+
+@click.command("end-sessions")
+@click.option("--counsellor", "email", help="The counsellor's email.")
+@click.option("--phone", help="A beneficiary's mobile number: everyone using it.")
+def end_sessions(email: str | None, phone: str | None) -> None:
+    """End every session of an account at once, on every device (a lost phone, a
+    departure, a doubt)."""
+    if bool(email) == bool(phone):
+        raise click.UsageError("give --counsellor EMAIL or --phone NUMBER")
+    if email:
+        counsellor = organisations.counsellor_by_email(email)
+        accounts = [counsellor] if counsellor else []
+    else:
+        try:
+            accounts = beneficiaries_with_phone(normalise_mobile(phone))
+        except InvalidPhone:
+            raise click.BadParameter("not a French mobile number", param_hint="--phone") from None
+    if not accounts:
+        raise click.ClickException("no such account")
+    for account in accounts:
+        account.end_sessions()
+    db.session.commit()
+    click.echo(f"Sessions ended: {len(accounts)} account(s).")

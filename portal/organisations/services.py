@@ -40,6 +40,12 @@ def organisation_by_slug(slug: str) -> Organisation | None:
     return db.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
 
 
+def counsellor_by_email(email: str) -> Counsellor | None:
+    return db.session.scalars(
+        select(Counsellor).where(Counsellor.email == email.strip().lower())
+    ).first()
+
+
 def create_counsellor(
     organisation: Organisation, email: str, name: str, password: str, is_admin: bool = False
 ) -> Counsellor:

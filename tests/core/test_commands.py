@@ -133,3 +133,27 @@ def test_worker_once_sends_what_is_due_and_exits(runner, fake_twilio):
     assert result.exit_code == 0, result.output
     assert [m.to for m in fake_twilio.wait_for(1)] == ["+33612345678"]
     assert db.session.scalars(select(SmsMessage.status)).one() is SmsStatus.SENT
+
+
+def test_end_sessions_signs_a_counsellor_out_everywhere(app, runner, sign_in):
+    from tests.factories import make_counsellor
+
+    counsellor = make_counsellor(email="parti@example.org")
+    client = sign_in(counsellor)
+    assert client.get("/conseiller/").status_code == 200
+    result = runner.invoke(args=["end-sessions", "--counsellor", "PARTI@example.org"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/conseiller/").status_code == 302
+
+
+def test_end_sessions_for_a_phone_ends_everyone_using_it(app, runner, sign_in):
+    from tests.factories import make_beneficiary
+
+    couple = [make_beneficiary(phone="+33612345678") for _ in range(2)]
+    clients = [sign_in(person) for person in couple]
+    assert [c.get("/accueil").status_code for c in clients] == [200, 200]
+    result = runner.invoke(args=["end-sessions", "--phone", "06 12 34 56 78"])
+    assert result.exit_code == 0, result.output
+    assert [c.get("/accueil").status_code for c in clients] == [302, 302]
+    assert runner.invoke(args=["end-sessions", "--phone", "01 23"]).exit_code != 0
+    assert runner.invoke(args=["end-sessions"]).exit_code != 0

@@ -76,7 +76,7 @@ def _signed_in_client(app):
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as session:
-        session.update({"_user_id": "b:1", "_fresh": True, "_id": identifier})
+        session.update({"_user_id": "b:1:" + "0" * 32, "_fresh": True, "_id": identifier})
     return client
 
 

@@ -1,0 +1,216 @@
+"""Booking, moving and cancelling by the beneficiary, within the rules that keep slots fair."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.appointments.errors import AppointmentError
+from portal.appointments.models import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Slot,
+)
+from portal.appointments.notices import NO_LONGER_STANDS, notify, queue_reminders, record
+from portal.appointments.status import OPEN, cancel
+from portal.appointments.steps import move_step, sync_step
+from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.beneficiaries.services import follow_ups_of, referent_at
+from portal.core.clock import utcnow
+from portal.events.services import record_event
+from portal.extensions import db
+from portal.sms.models import SmsKind
+from portal.sms.outbox import drop_queued_about
+
+BOOKING_HORIZON = timedelta(days=28)
+# A slot closer than this cannot be booked: the counsellor would not see the request.
+BOOKING_LEAD = timedelta(hours=2)
+
+
+def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slot]:
+    """Free slots the person may book: their organisations', their référents' first, and
+    those reserved for them; soonest first within each group."""
+    now = now or utcnow()
+    follow_ups = follow_ups_of(person)
+    organisation_ids = [f.organisation_id for f in follow_ups]
+    referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
+    taken = select(Appointment.slot_id).where(
+        Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES])
+    )
+    slots = db.session.scalars(
+        select(Slot)
+        .options(joinedload(Slot.counsellor), joinedload(Slot.organisation))
+        .where(
+            Slot.organisation_id.in_(organisation_ids),
+            Slot.withdrawn_at.is_(None),
+            Slot.starts_at >= now + BOOKING_LEAD,
+            Slot.starts_at < now + BOOKING_HORIZON,
+            Slot.id.not_in(taken),
+            (Slot.reserved_for_id.is_(None)) | (Slot.reserved_for_id == person.id),
+        )
+        .order_by(Slot.starts_at)
+    ).all()
+    return sorted(
+        slots,
+        key=lambda slot: (
+            slot.reserved_for_id != person.id,
+            slot.counsellor.email not in referent_emails,
+            slot.starts_at,
+        ),
+    )
+
+
+def bookable_slot(person: Beneficiary, slot_id: int) -> Slot | None:
+    return next((slot for slot in bookable_slots(person) if slot.id == slot_id), None)
+
+
+def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointment:
+    """Books a slot for the person, in status `requested`.
+
+    Records the event, adds the appointment to the pathway and queues the SMS. When
+    someone else got the slot first, the database refuses the second appointment and
+    AppointmentError("taken") is raised: the caller rolls back and offers other slots.
+    """
+    slot = bookable_slot(person, slot_id)
+    if slot is None:
+        raise AppointmentError("taken", "this slot can no longer be booked")
+    _check_room_for_one_more(person)
+    appointment = Appointment(slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    db.session.add(appointment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AppointmentError("taken", "someone booked this slot a moment ago") from None
+    record("appointment.requested", appointment, by)
+    sync_step(appointment)
+    notify(appointment, SmsKind.APPOINTMENT_REQUESTED, "sms/appointment_requested.txt")
+    queue_reminders(appointment)
+    db.session.flush()
+    return appointment
+
+
+# Enough for a pathway (an orientation, a follow-up, a contract), and a ceiling on what
+# one account, or whoever holds it, can take from everyone else and queue as SMS.
+MAX_UPCOMING_APPOINTMENTS = 3
+
+
+def _check_room_for_one_more(person: Beneficiary) -> None:
+    """Refuses a booking past MAX_UPCOMING_APPOINTMENTS. The person's row is locked first
+    (PostgreSQL), so two bookings at the same instant are counted one after the other."""
+    db.session.execute(
+        select(Beneficiary.id).where(Beneficiary.id == person.id).with_for_update()
+    ).all()
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .join(Slot)
+        .where(
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(list(OPEN)),
+            Slot.starts_at >= utcnow(),
+        )
+    )
+    if count >= MAX_UPCOMING_APPOINTMENTS:
+        raise AppointmentError(
+            "too_many", f"at most {MAX_UPCOMING_APPOINTMENTS} appointments to come at once"
+        )
+
+
+def _upcoming(person: Beneficiary):
+    return (
+        select(Appointment)
+        .join(Slot)
+        .options(joinedload(Appointment.slot).joinedload(Slot.organisation))
+        .where(
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(list(OPEN)),
+            Slot.starts_at >= utcnow(),
+        )
+        .order_by(Slot.starts_at)
+    )
+
+
+def upcoming(person: Beneficiary) -> list[Appointment]:
+    """The person's requested and confirmed appointments still to come, soonest first."""
+    return list(db.session.scalars(_upcoming(person)))
+
+
+def next_appointment(person: Beneficiary) -> Appointment | None:
+    """The person's next requested or confirmed appointment."""
+    return db.session.scalars(_upcoming(person).limit(1)).first()
+
+
+def referent_for(appointment: Appointment) -> FollowUp | None:
+    """Whom the person calls about this appointment: their référent at its organisation."""
+    return referent_at(appointment.beneficiary_id, appointment.slot.organisation_id)
+
+
+def own_appointment(person: Beneficiary, appointment_id: int) -> Appointment | None:
+    """One of the person's appointments; another person's is as if it did not exist."""
+    return db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.slot).joinedload(Slot.counsellor))
+        .where(Appointment.id == appointment_id, Appointment.beneficiary_id == person.id)
+    ).first()
+
+
+def change_deadline(appointment: Appointment) -> datetime:
+    """Until when the person may cancel or move it themselves (2 hours before, by default)."""
+    limit = appointment.slot.organisation.cancellation_limit_minutes
+    return appointment.slot.starts_at - timedelta(minutes=limit)
+
+
+def may_change(appointment: Appointment, now: datetime | None = None) -> bool:
+    return appointment.status in OPEN and (now or utcnow()) <= change_deadline(appointment)
+
+
+def cancel_by_beneficiary(appointment: Appointment, now: datetime | None = None) -> None:
+    if not may_change(appointment, now):
+        raise AppointmentError("too_late", "too late to cancel here: call the counsellor")
+    cancel(appointment, by="beneficiary")
+
+
+def reschedule(
+    appointment: Appointment, new_slot_id: int, now: datetime | None = None
+) -> Appointment:
+    """Moves the appointment to another free slot, in one transaction and one event.
+
+    The old slot is freed only if the new one is taken: if the new insert is refused,
+    the caller rolls back and the old appointment stands as it was.
+    """
+    if not may_change(appointment, now):
+        raise AppointmentError("too_late", "too late to move it here: call the counsellor")
+    person = appointment.beneficiary
+    new_slot = bookable_slot(person, new_slot_id)
+    if new_slot is None or new_slot.id == appointment.slot_id:
+        raise AppointmentError("taken", "this slot can no longer be booked")
+    old_slot = appointment.slot
+    moved = Appointment(slot=new_slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    db.session.add(moved)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AppointmentError("taken", "someone booked this slot a moment ago") from None
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.status_reason = "rescheduled"
+    drop_queued_about(appointment.id, NO_LONGER_STANDS)
+    appointment.rescheduled_to_id = moved.id
+    record_event(
+        "appointment.rescheduled",
+        person,
+        {
+            "appointment_id": moved.id,
+            "previous_appointment_id": appointment.id,
+            "old_slot_external_id": old_slot.external_id,
+            "new_slot_external_id": new_slot.external_id,
+            "organisation": new_slot.organisation.slug,
+            "by": "beneficiary",
+        },
+    )
+    move_step(appointment, moved)
+    notify(moved, SmsKind.APPOINTMENT_RESCHEDULED, "sms/appointment_rescheduled.txt")
+    queue_reminders(moved)
+    db.session.flush()
+    return moved
