@@ -72,3 +72,20 @@ def test_hiding_keeps_the_rest_of_the_message():
     )
     reminder = "Rappel : rendez-vous demain à 10:00, 12 rue 123456"
     assert without_secret(SmsKind.REMINDER_DAY, reminder) == reminder
+
+
+def test_the_api_never_hands_out_a_link(app, working_hours, org_a, fake_twilio):
+    from tests.factories import put_beneficiary
+
+    put_beneficiary(org_a, "A-1")
+    assert org_a.api.post("/beneficiaries/A-1/invitation").status_code == 202
+    assert send_due() == 1
+    token = re.search(r"/connexion/lien/(\S+)", fake_twilio.wait_for(1)[0].body).group(1)
+    answers = [
+        org_a.api.get("/beneficiaries/A-1"),
+        org_a.api.get("/events"),
+        org_a.api.get("/beneficiaries/A-1/steps"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200
+        assert token not in answer.get_data(as_text=True)
