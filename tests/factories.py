@@ -353,25 +353,16 @@ def slot_body(tenant: Tenant, **overrides) -> dict[str, Any]:
 
 
 def offer_body(**overrides) -> dict[str, Any]:
-    body = {
-        "kind": "immersion",
-        "title": "Immersion en boulangerie",
-        "description": "Deux semaines pour découvrir le métier.",
-        "provider_name": "Boulangerie Kieffer",
-        "address": "3 rue des Orfèvres",
-        "postal_code": "67000",
-        "city": "Strasbourg",
-        "latitude": 48.5819,
-        "longitude": 7.7500,
-        "remote": False,
-        "starts_on": (date.today() + timedelta(days=30)).isoformat(),
-        "ends_on": (date.today() + timedelta(days=44)).isoformat(),
-        "hours_per_week": 35,
-        "seats": 2,
-        "rome_code": "D1102",
-        "url": "https://example.org/offres/42",
-        "expires_on": (date.today() + timedelta(days=25)).isoformat(),
-    }
+    """offer_fields() as the back office sends it in JSON, with its own link and expiry."""
+    fields = offer_fields(
+        latitude=48.5819,
+        longitude=7.7500,
+        starts_on=date.today() + timedelta(days=30),
+        ends_on=date.today() + timedelta(days=44),
+        url="https://example.org/offres/42",
+        expires_on=date.today() + timedelta(days=25),
+    )
+    body = {name: v.isoformat() if isinstance(v, date) else v for name, v in fields.items()}
     body.update(overrides)
     return body
 
