@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -93,6 +93,8 @@ def _engine_options(config) -> dict[str, Any]:
 def select_locale() -> str:
     """The person's saved choice, then the session, then the browser, then French."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command or the worker: French, unless force_locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated:
         saved = getattr(current_user, "language", None)
         if saved in languages and session.get("language") in (None, saved):

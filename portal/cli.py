@@ -2,12 +2,14 @@
 
 import logging
 import signal
+import sys
 import threading
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from portal.auth import two_factor
 from portal.auth.services import beneficiaries_with_phone
 from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.demo import seed_demo
@@ -24,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_organisation)
     app.cli.add_command(create_api_key)
     app.cli.add_command(create_counsellor)
+    app.cli.add_command(reset_2fa)
     app.cli.add_command(worker)
     app.cli.add_command(seed_demo)
     app.cli.add_command(end_sessions)
@@ -72,10 +75,33 @@ def create_api_key(slug: str) -> None:
 @click.argument("slug")
 @click.argument("email")
 @click.argument("name")
-@click.option("--password", required=True, help="At least 12 characters.")
+@click.option(
+    "--password",
+    help="Only for scripts: it lands in the shell history. Without it, a hidden prompt asks.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 @click.option("--admin", is_flag=True, help="An administrator of the organisation.")
-def create_counsellor(slug: str, email: str, name: str, password: str, admin: bool) -> None:
-    """A counsellor account."""
+def create_counsellor(
+    slug: str, email: str, name: str, password: str | None, password_stdin: bool, admin: bool
+) -> None:
+    """A counsellor account. The password: at least 12 characters, hard to guess, without
+    the person's name or email; typed at a hidden prompt unless given otherwise."""
+    if password is not None and password_stdin:
+        raise click.UsageError("give --password or --password-stdin, not both")
+    if password is not None:
+        click.echo(
+            "Warning: a password given with --password stays in the shell history and is "
+            "visible to other users in the process list; prefer the prompt or --password-stdin.",
+            err=True,
+        )
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt="Password again", err=True
+        )
     organisation = _organisation_or_fail(slug)
     try:
         counsellor = organisations.create_counsellor(organisation, email, name, password, admin)
@@ -83,6 +109,19 @@ def create_counsellor(slug: str, email: str, name: str, password: str, admin: bo
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Counsellor {counsellor.email} created ({counsellor.role.value}).")
+
+
+@click.command("reset-2fa")
+@click.argument("email")
+def reset_2fa(email: str) -> None:
+    """Turn a counsellor's two-step sign-in off (lost phone): their sessions end and they
+    enrol again at their next sign-in (administrators must)."""
+    counsellor = organisations.counsellor_by_email(email)
+    if counsellor is None:
+        raise click.ClickException(f"no counsellor {email.strip().lower()!r}")
+    two_factor.reset_two_factor(counsellor)
+    db.session.commit()
+    click.echo(f"Two-step sign-in of {counsellor.email} reset; their sessions are ended.")
 
 
 @click.command("worker")

@@ -1,7 +1,7 @@
 """Imports every feature's models, so that the metadata (and Alembic) sees them all."""
 
 from portal.appointments.models import Appointment, Slot
-from portal.auth.models import InvitationToken, SignInCode
+from portal.auth.models import InvitationToken, RecoveryCode, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events.models import (
     Event,
@@ -28,6 +28,7 @@ __all__ = [
     "OfferInterest",
     "Organisation",
     "PathwayStep",
+    "RecoveryCode",
     "SignInCode",
     "Slot",
     "SmsMessage",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pyotp
 from sqlalchemy import select
 
 from portal.appointments.models import Appointment, Slot, SlotMode, SlotPurpose
@@ -35,8 +36,13 @@ def make_organisation(slug: str | None = None, department_code: str = "67") -> O
 
 
 def make_counsellor(
-    organisation: Organisation | None = None, email: str | None = None, is_admin: bool = False
+    organisation: Organisation | None = None,
+    email: str | None = None,
+    is_admin: bool = False,
+    two_step: bool | None = None,
 ) -> Counsellor:
+    """A counsellor; `two_step` None: enrolled in two-step sign-in when the account must be
+    (administrators), as a working account is. Read the secret from `totp_secret`."""
     organisation = organisation or make_organisation()
     counsellor = organisations.create_counsellor(
         organisation,
@@ -45,8 +51,18 @@ def make_counsellor(
         PASSWORD,
         is_admin,
     )
+    if two_step or (two_step is None and counsellor.must_use_two_step):
+        enrol_two_step(counsellor)
     db.session.commit()
     return counsellor
+
+
+def enrol_two_step(counsellor: Counsellor) -> str:
+    """Two-step sign-in on, without recovery codes (their Argon2 hashes cost a second)."""
+    counsellor.totp_secret = pyotp.random_base32()
+    counsellor.totp_enabled_at = utcnow()
+    db.session.commit()
+    return counsellor.totp_secret
 
 
 def make_beneficiary(

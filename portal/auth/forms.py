@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from portal.core.phones import InvalidPhone, normalise_mobile
 
@@ -77,4 +78,72 @@ class CounsellorSignInForm(FlaskForm):
             Length(max=200, message=_l("Ce mot de passe est trop long.")),
         ],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        _l("Code de votre application"),
+        validators=[
+            DataRequired(_l("Écrivez le code à 6 chiffres de votre application.")),
+            Length(max=40, message=_l("Ce code est trop long.")),
+        ],
+        description=_l("6 chiffres. Sans votre téléphone, écrivez un de vos codes de secours."),
+        render_kw={"autocomplete": "one-time-code", "dir": "ltr", "maxlength": "40"},
+    )
+
+
+class EnrolmentForm(FlaskForm):
+    code = StringField(
+        _l("Code affiché par l'application"),
+        validators=[
+            DataRequired(_l("Écrivez le code à 6 chiffres affiché par l'application.")),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Le code a 6 chiffres, sans lettres.")),
+        ],
+        description=_l("6 chiffres"),
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "dir": "ltr",
+            "maxlength": "12",
+        },
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[
+            DataRequired(_l("Écrivez votre mot de passe actuel.")),
+            Length(max=200, message=_l("Ce mot de passe est trop long.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[DataRequired(_l("Écrivez votre nouveau mot de passe."))],
+        description=_l(
+            "Au moins 12 caractères. Une phrase de quatre mots sans lien entre eux "
+            "est facile à retenir et difficile à deviner."
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirmation = PasswordField(
+        _l("Nouveau mot de passe, encore une fois"),
+        validators=[
+            DataRequired(_l("Écrivez encore une fois votre nouveau mot de passe.")),
+            EqualTo("new_password", message=_l("Les deux mots de passe ne sont pas les mêmes.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class TwoStepRequirementForm(FlaskForm):
+    requirement = RadioField(
+        _l("Connexion en deux étapes des conseillers"),
+        choices=[
+            SelectChoice("required", _l("Obligatoire pour tous")),
+            SelectChoice("optional", _l("Au choix de chaque conseiller")),
+        ],
+        validators=[DataRequired(_l("Choisissez une des deux réponses."))],
     )

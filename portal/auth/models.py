@@ -7,6 +7,7 @@ from portal.beneficiaries.models import Beneficiary
 from portal.core.clock import utcnow
 from portal.core.db_types import UTCDateTime
 from portal.extensions import db
+from portal.organisations.models import Counsellor
 
 
 class SignInCode(db.Model):
@@ -39,3 +40,21 @@ class InvitationToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     beneficiary: Mapped[Beneficiary] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for a counsellor who no longer has their authenticator app.
+
+    Ten are made at enrolment and shown once; only an Argon2 hash of each is kept, and a
+    used one is spent (used_at).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(
+        ForeignKey("counsellor.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    counsellor: Mapped[Counsellor] = relationship()

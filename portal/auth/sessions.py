@@ -6,19 +6,27 @@ session token (core/accounts.py) is checked on every request, so sign-out, a pho
 change, a disabled account or an administrator end a session for good, even if a
 copy of the cookie was kept. The session is not tied to an address or a browser
 version: a phone moving from Wi-Fi to 4G stays signed in.
+
+A counsellor with two-step sign-in is not signed in by the password alone: the session
+then holds only a marker of the half-done sign-in (which account, bound to its session
+token), signed and good for 5 minutes, that the code page needs. An account that must
+use two steps and has not enrolled yet is kept on the enrolment page.
 """
 
+import hashlib
 import hmac
 import logging
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, flash, request, session
+from flask import Flask, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.accounts import parse_account_id
+from portal.core.web import go_to
 from portal.extensions import db, login_manager
 from portal.organisations.models import Counsellor
 
@@ -115,6 +123,87 @@ def _enforce_lifetime():
     return None
 
 
+# -- The half-done sign-in of a counsellor with two steps --------------------------------------
+
+SECOND_STEP = "counsellor_second_step"
+SECOND_STEP_SECONDS = 5 * 60
+# Where an account that must enrol may go before it has: the enrolment and the way out.
+ENROLMENT_ENDPOINTS = frozenset({"auth.two_step_setup", "auth.sign_out"})
+
+
+def _second_step_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="counsellor-second-step")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def begin_second_step(counsellor: Counsellor) -> None:
+    """The password was right: remember for 5 minutes who is halfway in, and nothing more."""
+    session.pop(SECOND_STEP, None)
+    session[SECOND_STEP] = _second_step_signer().dumps(
+        {"id": counsellor.id, "token": _token_digest(counsellor.session_token)}
+    )
+
+
+def _second_step_marker() -> dict | None:
+    marker = session.get(SECOND_STEP)
+    if not isinstance(marker, str):
+        return None
+    try:
+        data = _second_step_signer().loads(marker, max_age=SECOND_STEP_SECONDS)
+    except BadSignature:  # also expired (SignatureExpired)
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("id"), int) else None
+
+
+def second_step_account_id() -> int | None:
+    """The account halfway in, for the rate limit's key; nothing is checked but the signature."""
+    marker = _second_step_marker()
+    return marker["id"] if marker else None
+
+
+def second_step_counsellor() -> Counsellor | None:
+    """The counsellor whose password was right less than 5 minutes ago, if their sessions
+    have not been ended since (too many wrong codes, sign-out everywhere, a reset)."""
+    marker = _second_step_marker()
+    if marker is None:
+        return None
+    counsellor = db.session.get(Counsellor, marker["id"])
+    if counsellor is None or not counsellor.is_active:
+        return None
+    digest = marker.get("token")
+    if not isinstance(digest, str) or not hmac.compare_digest(
+        _token_digest(counsellor.session_token).encode(), digest.encode()
+    ):
+        return None
+    return counsellor
+
+
+def has_second_step() -> bool:
+    """Whether the session carries a marker at all, even a stale one."""
+    return SECOND_STEP in session
+
+
+def end_second_step() -> None:
+    session.pop(SECOND_STEP, None)
+
+
+def _enforce_two_step_enrolment():
+    """An account that must use two steps reaches only the enrolment page until enrolled."""
+    if not current_user.is_authenticated or not isinstance(
+        current_user._get_current_object(), Counsellor
+    ):
+        return None
+    if current_user.has_two_step or not current_user.must_use_two_step:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "allowed_roles", None) is None or request.endpoint in ENROLMENT_ENDPOINTS:
+        return None  # public pages (and static files) stay open
+    return go_to(url_for("auth.two_step_setup"))
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.phone"
@@ -123,3 +212,4 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     app.before_request(_enforce_lifetime)
+    app.before_request(_enforce_two_step_enrolment)

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.accounts import SignInAccount
@@ -23,6 +23,10 @@ class Organisation(db.Model):
     # this hour, Paris time (None: none).
     reminder_hours_before: Mapped[int | None] = mapped_column(default=48)
     morning_reminder_hour: Mapped[int | None] = mapped_column(default=8)
+    # Administrators always sign in in two steps; counsellors too when this is set.
+    require_totp_for_counsellors: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     counsellors: Mapped[list["Counsellor"]] = relationship(back_populates="organisation")
@@ -63,6 +67,17 @@ class Counsellor(SignInAccount, db.Model):
     )
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-step sign-in (auth/two_factor.py). The secret is set when enrolment starts and
+    # counts only once a first code confirmed it (totp_enabled_at). It is kept in base32:
+    # no encryption library is among the dependencies; it is never shown again after
+    # enrolment and never logged.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second step whose code was accepted: a code seen over a shoulder
+    # cannot be played again.
+    totp_last_step: Mapped[int | None]
+    # Wrong codes since the last right password: the fifth ends the half-done sign-in.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="counsellors")
 
@@ -75,6 +90,15 @@ class Counsellor(SignInAccount, db.Model):
     @property
     def portal_role(self) -> str:
         return self.role.value
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def must_use_two_step(self) -> bool:
+        """Administrators always; counsellors when their organisation asks for it."""
+        return self.role is CounsellorRole.ADMIN or self.organisation.require_totp_for_counsellors
 
 
 class ApiKey(db.Model):

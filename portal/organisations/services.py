@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from portal.core.clock import utcnow
-from portal.core.hashing import hash_secret, same_hash, token_hash
+from portal.core.hashing import hash_secret, same_hash, token_hash, verify_secret
 from portal.extensions import db
 from portal.organisations.models import ApiKey, Counsellor, CounsellorRole, Organisation
+from portal.organisations.passwords import PasswordRefused, check_password
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # INSEE codes: 01–95 with 2A/2B for Corsica, 971–976 overseas.
@@ -19,6 +20,10 @@ API_KEY_PREFIX = "spi_"
 
 class OrganisationError(ValueError):
     pass
+
+
+class WrongCurrentPassword(OrganisationError):
+    """A password change where the current password typed is not the account's."""
 
 
 def create_organisation(slug: str, name: str, department_code: str | None = None) -> Organisation:
@@ -40,20 +45,16 @@ def organisation_by_slug(slug: str) -> Organisation | None:
     return db.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
 
 
-def counsellor_by_email(email: str) -> Counsellor | None:
-    return db.session.scalars(
-        select(Counsellor).where(Counsellor.email == email.strip().lower())
-    ).first()
-
-
 def create_counsellor(
     organisation: Organisation, email: str, name: str, password: str, is_admin: bool = False
 ) -> Counsellor:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise OrganisationError("email: not an email address")
-    if len(password) < 12:
-        raise OrganisationError("password: at least 12 characters")
+    try:
+        check_password(password, email, name)
+    except PasswordRefused as refused:
+        raise OrganisationError(str(refused)) from None
     if db.session.scalars(select(Counsellor).where(Counsellor.email == email)).first():
         raise OrganisationError(f"a counsellor {email!r} already exists")
     counsellor = Counsellor(
@@ -66,6 +67,69 @@ def create_counsellor(
     db.session.add(counsellor)
     db.session.flush()
     return counsellor
+
+
+def change_password(counsellor: Counsellor, current: str, new: str) -> None:
+    """Sets a new password if `current` is the account's and `new` meets the policy.
+
+    Raises WrongCurrentPassword, or PasswordRefused with what to change. Every session of
+    the account ends: whoever knew the old password is out. The caller signs the person
+    in again on the device they used.
+    """
+    if not verify_secret(counsellor.password_hash, current):
+        raise WrongCurrentPassword()
+    check_password(new, counsellor.email, counsellor.name)
+    counsellor.password_hash = hash_secret(new)
+    counsellor.end_sessions()
+    db.session.flush()
+
+
+def counsellor_by_email(email: str) -> Counsellor | None:
+    return db.session.scalars(
+        select(Counsellor).where(Counsellor.email == email.strip().lower())
+    ).first()
+
+
+def counsellors_of(organisation: Organisation) -> list[Counsellor]:
+    """The organisation's accounts, by name."""
+    return list(
+        db.session.scalars(
+            select(Counsellor)
+            .where(Counsellor.organisation_id == organisation.id)
+            .order_by(Counsellor.name, Counsellor.id)
+        )
+    )
+
+
+def colleague(admin: Counsellor, counsellor_id: int) -> Counsellor | None:
+    """Another account of the administrator's organisation; None for any other id."""
+    counsellor = db.session.get(Counsellor, counsellor_id)
+    if (
+        counsellor is None
+        or counsellor.organisation_id != admin.organisation_id
+        or counsellor.id == admin.id
+    ):
+        return None
+    return counsellor
+
+
+def require_two_step_for_counsellors(organisation: Organisation, required: bool) -> int:
+    """Switches the two-step sign-in requirement for the organisation's counsellors.
+
+    When it becomes required, every counsellor not yet enrolled is signed out: at their
+    next sign-in they enrol before anything else. Returns how many were signed out.
+    """
+    if organisation.require_totp_for_counsellors == required:
+        return 0
+    organisation.require_totp_for_counsellors = required
+    ended = 0
+    if required:
+        for counsellor in counsellors_of(organisation):
+            if not counsellor.has_two_step:
+                counsellor.end_sessions()
+                ended += 1
+    db.session.flush()
+    return ended
 
 
 def create_api_key(organisation: Organisation, name: str | None = None) -> tuple[ApiKey, str]:

@@ -72,3 +72,26 @@ def test_the_route_list_is_the_apps_own(fake_twilio):
     assert {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"} == {
         row[0] for row in ROUTES
     }
+
+
+def test_the_account_pages_name_their_roles():
+    roles = {row[0]: row[3] for row in ROUTES}
+    assert roles["auth.counsellor_code"] is None  # the half-done sign-in checks itself
+    for endpoint in ("auth.account", "auth.change_password", "auth.two_step_setup"):
+        assert roles[endpoint] == frozenset({COUNSELLOR, ADMIN})
+    for endpoint in ("auth.two_step_requirement", "auth.reset_two_step"):
+        assert roles[endpoint] == frozenset({ADMIN})
+
+
+STAFF_ROUTES = [row for row in GUARDED if row[3] & {COUNSELLOR, ADMIN}]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "url", "roles"), STAFF_ROUTES, ids=lambda v: str(v))
+def test_an_admin_who_must_enrol_reaches_only_the_enrolment(sign_in, endpoint, method, url, roles):
+    admin = make_counsellor(is_admin=True, two_step=False)
+    response = sign_in(admin).open(url, method=method)
+    if endpoint in ("auth.two_step_setup", "auth.sign_out"):
+        assert response.headers.get("Location") != "/conseiller/compte/double-authentification"
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/conseiller/compte/double-authentification"
