@@ -40,6 +40,11 @@ DISTANCE_CHOICES = [
 ]
 
 
+def _without_blanks(values: list[str] | None) -> list[str] | None:
+    """An empty `?type=` (a link, a hand-edited URL) asks for no type: it is left out."""
+    return [value for value in values if value.strip()] if values else values
+
+
 class OfferSearchForm(FlaskForm):
     """A GET form: its URL is the search, to share or to bookmark; it has no CSRF token."""
 
@@ -51,10 +56,11 @@ class OfferSearchForm(FlaskForm):
         validators=[Optional(), Length(max=100, message=_l("100 caractères au plus."))],
         description=_l("Un métier, un lieu, une entreprise…"),
     )
+    # No Optional(): on "?type=&type=nope" it would clear the error about "nope".
     type = SelectMultipleField(
         _l("Type"),
         choices=KIND_CHOICES,
-        validators=[Optional()],
+        filters=[_without_blanks],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
