@@ -27,7 +27,7 @@ from portal.auth.views import bp as auth_bp
 from portal.config import Config
 from portal.core import formatting, log_privacy, secret_key, security_headers
 from portal.core.problems import ApiProblem, problem_response
-from portal.core.web import page_or_fragment
+from portal.core.web import RowIdConverter, page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
 from portal.extensions import babel, csrf, db, htmx, limiter, migrate
 from portal.home.views import bp as home_bp
@@ -66,6 +66,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     _bind_extensions(app)
+    # Before any rule is made: every <int:…> is a row id, and one past the id columns a 404.
+    app.url_map.converters["int"] = RowIdConverter
     _register_blueprints(app)
     _register_error_pages(app)
     security_headers.init_app(app)

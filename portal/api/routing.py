@@ -19,6 +19,7 @@ from portal.beneficiaries import services as beneficiaries
 from portal.beneficiaries.models import FollowUp
 from portal.core.clock import PARIS
 from portal.core.problems import ApiProblem, is_malformed_json, problem_response, validation_errors
+from portal.core.web import MAX_ROW_ID  # noqa: F401 - the API modules import it from here
 from portal.extensions import csrf, db, limiter
 from portal.organisations.services import find_api_key
 
@@ -29,7 +30,6 @@ csrf.exempt(bp)
 # What the OpenAPI document is generated from: one entry per operation.
 OPERATIONS: list[dict[str, Any]] = []
 PUBLIC_ENDPOINTS = {"api.openapi"}
-MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def operation(

@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -13,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.appointments.models import SlotMode, SlotPurpose
+from portal.core.forms import BoundedIntegerField
 
 
 class DeclineForm(FlaskForm):
@@ -54,7 +54,7 @@ PURPOSE_CHOICES = [
 class SlotForm(FlaskForm):
     first_day = DateField(_l("Jour"), validators=[InputRequired(_l("Choisissez un jour."))])
     time = TimeField(_l("Heure"), validators=[InputRequired(_l("Choisissez une heure."))])
-    duration_minutes = IntegerField(
+    duration_minutes = BoundedIntegerField(
         _l("Durée en minutes"),
         default=30,
         validators=[

@@ -12,7 +12,7 @@ from portal.auth.roles import BENEFICIARY, roles_required
 from portal.beneficiaries.services import referent_emails
 from portal.core.clock import paris_day
 from portal.core.forms import ConfirmForm
-from portal.core.web import page_or_fragment
+from portal.core.web import page_or_fragment, query_date, query_id
 from portal.extensions import db
 
 bp = Blueprint("appointments", __name__, url_prefix="/rendez-vous")
@@ -50,16 +50,12 @@ def index():
 @roles_required(BENEFICIARY)
 def choose():
     """Free slots grouped by day; one day shown at a time, htmx swaps the day."""
-    moving = request.args.get("deplacer", type=int)
+    moving = query_id("deplacer")
     if moving is not None:
         _own_or_404(moving)
     slots = services.bookable_slots(current_user)
     days = _days(slots)
-    chosen = request.args.get("jour", "")
-    try:
-        day = date.fromisoformat(chosen) if chosen else next(iter(days), None)
-    except ValueError:
-        day = next(iter(days), None)
+    day = query_date("jour")
     if day not in days:
         day = next(iter(days), None)
     referents = referent_emails(current_user)
@@ -78,7 +74,7 @@ def choose():
 @roles_required(BENEFICIARY)
 def confirm(slot_id: int):
     """A summary of the slot and one button; the booking (or the move) happens on POST."""
-    moving_id = request.args.get("deplacer", type=int)
+    moving_id = query_id("deplacer")
     moving = _own_or_404(moving_id) if moving_id is not None else None
     slot = services.bookable_slot(current_user, slot_id)
     if slot is None:

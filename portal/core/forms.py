@@ -1,7 +1,43 @@
-"""Forms every feature uses."""
+"""Forms and fields every feature uses."""
 
 from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField
 
 
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token."""
+
+
+# WTForms' NumberRange converts the value to a float to test for NaN: 400 digits overflow it
+# (a server error), and a signalling NaN cannot be converted at all. The fields below leave
+# such input without a value, so NumberRange says what to type while the field keeps it.
+
+
+class BoundedIntegerField(IntegerField):
+    """An integer of at most `max_length` characters; pair it with NumberRange."""
+
+    def __init__(self, *args, max_length: int = 9, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_length = max_length
+
+    def process_formdata(self, valuelist) -> None:
+        if valuelist and len(valuelist[0].strip()) > self.max_length:
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class BoundedDecimalField(DecimalField):
+    """A finite decimal of at most `max_length` characters; pair it with NumberRange."""
+
+    def __init__(self, *args, max_length: int = 12, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_length = max_length
+
+    def process_formdata(self, valuelist) -> None:
+        if valuelist and len(valuelist[0].strip()) > self.max_length:
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None

@@ -1,8 +1,43 @@
-"""Answering a page or, for htmx, only the fragment it swaps; redirects that stay home."""
+"""Answering a page or, for htmx, only the fragment it swaps; redirects that stay home;
+ids and dates read from URLs and query strings."""
 
+from datetime import date
 from urllib.parse import urlsplit
 
-from flask import Response, redirect, render_template, request
+from flask import Response, abort, redirect, render_template, request
+from werkzeug.routing import IntegerConverter
+
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+# A date further off than this in a query string is a typo or a probe, never a week to show.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class RowIdConverter(IntegerConverter):
+    """The app's `<int:…>`: a row id, so a number no id column holds is a 404 (as a missing
+    row is) instead of a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def query_id(name: str) -> int | None:
+    """The row id `?name=` carries; None when absent or empty, a 404 when it is not an id
+    (as an id nobody has would be)."""
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ROW_ID):
+        abort(404)
+    return int(value)
+
+
+def query_date(name: str) -> date | None:
+    """The YYYY-MM-DD date `?name=` carries; None when absent, malformed or out of range."""
+    try:
+        day = date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def page_or_fragment(page: str, fragment: str, status: int = 200, **context) -> tuple[str, int]:

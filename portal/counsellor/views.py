@@ -12,7 +12,7 @@ from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.beneficiaries import services as beneficiaries
 from portal.core.clock import paris_day, paris_midnight, paris_today, utcnow
 from portal.core.forms import ConfirmForm
-from portal.core.web import back_or
+from portal.core.web import back_or, query_date
 from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
@@ -132,14 +132,7 @@ def decline(appointment_id: int):
 def agenda():
     """Today and the week: after the start, record what happened."""
     today = paris_today()
-    try:
-        start = (
-            date.fromisoformat(request.args.get("semaine", ""))
-            if request.args.get("semaine")
-            else today
-        )
-    except ValueError:
-        start = today
+    start = query_date("semaine") or today
     start -= timedelta(days=start.weekday())
     begin = paris_midnight(start)
     end = paris_midnight(start + timedelta(days=7))

@@ -3,8 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,6 +22,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.forms import BoundedDecimalField, BoundedIntegerField
 from portal.offers.labels import KIND_LABELS
 from portal.offers.models import OfferKind
 from portal.offers.places import place_of_postal_code
@@ -41,6 +40,11 @@ DISTANCE_CHOICES = [
 ]
 
 
+def _without_blanks(values: list[str] | None) -> list[str] | None:
+    """An empty `?type=` (a link, a hand-edited URL) asks for no type: it is left out."""
+    return [value for value in values if value.strip()] if values else values
+
+
 class OfferSearchForm(FlaskForm):
     """A GET form: its URL is the search, to share or to bookmark; it has no CSRF token."""
 
@@ -52,10 +56,11 @@ class OfferSearchForm(FlaskForm):
         validators=[Optional(), Length(max=100, message=_l("100 caractères au plus."))],
         description=_l("Un métier, un lieu, une entreprise…"),
     )
+    # No Optional(): on "?type=&type=nope" it would clear the error about "nope".
     type = SelectMultipleField(
         _l("Type"),
         choices=KIND_CHOICES,
-        validators=[Optional()],
+        filters=[_without_blanks],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
@@ -70,7 +75,7 @@ class OfferSearchForm(FlaskForm):
         validators=[Optional()],
         description=_l("Laissez vide si vous pouvez commencer tout de suite."),
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
+    page = BoundedIntegerField(validators=[Optional(), NumberRange(min=1, max=10_000)], default=1)
 
 
 class InterestForm(FlaskForm):
@@ -131,7 +136,7 @@ class OfferForm(FlaskForm):
     remote = BooleanField(_l("Se fait à distance"))
     starts_on = DateField(_l("Début (facultatif)"), validators=[Optional()])
     ends_on = DateField(_l("Fin (facultatif)"), validators=[Optional()])
-    hours_per_week = DecimalField(
+    hours_per_week = BoundedDecimalField(
         _l("Heures par semaine (facultatif)"),
         places=None,
         validators=[
@@ -139,7 +144,7 @@ class OfferForm(FlaskForm):
             NumberRange(min=1, max=60, message=_l("Entre 1 et 60 heures.")),
         ],
     )
-    seats = IntegerField(
+    seats = BoundedIntegerField(
         _l("Nombre de places (facultatif)"),
         validators=[Optional(), NumberRange(min=1, max=10000, message=_l("Entre 1 et 10 000."))],
     )
