@@ -148,6 +148,9 @@ THINGS = [
     Thing("invitation-B", "token", org=2, person="B"),
     Thing("invitation-C", "token", org=2, person="C"),
     Thing("stylesheet", "file"),
+    # Counsellor accounts an administrator may act on (not identities of the matrix).
+    Thing("colleague-1", "colleague", org=1),
+    Thing("colleague-2", "colleague", org=2),
     # The API's external ids: (person's id, step's id) in the namespace of one organisation.
     Thing("api-person-A", "api-person", org=1, person="A", namespace=1),
     Thing("api-person-C1", "api-person", org=1, person="C", namespace=1),
@@ -212,6 +215,7 @@ HTML_OBJECTS = {
     "offers_staff.staff_edit": ("offer", lambda who, it: _same_org(who, it) and it.portal),
     "offers_staff.staff_withdraw": ("offer", lambda who, it: _same_org(who, it) and it.portal),
     "auth.invitation": ("token", _anyone),  # the link is the credential
+    "auth.reset_two_step": ("colleague", _same_org),
     "static": ("file", _anyone),
 }
 # Ids read from the query string: ?deplacer= names the appointment being moved.
@@ -364,6 +368,12 @@ def world(app, client, make_tenant, working_hours) -> World:
         "admin-1": make_counsellor(orgs[1], email="admin-1@example.org", is_admin=True),
         "admin-2": make_counsellor(orgs[2], email="admin-2@example.org", is_admin=True),
     }
+    colleagues = {
+        f"colleague-{n}": make_counsellor(
+            orgs[n], email=f"colleague-{n}@example.org", two_step=True
+        )
+        for n in (1, 2)
+    }
     for n in (1, 2):
         webhooks.register(orgs[n], f"https://93.184.215.14/{ORG_MARKERS[n]}", "s" * 32)
     people = {}
@@ -448,6 +458,7 @@ def world(app, client, make_tenant, working_hours) -> World:
     values |= {f"person-{name}": str(person.id) for name, person in people.items()}
     values |= invitations
     values["stylesheet"] = "css/portal.css"
+    values |= {label: str(account.id) for label, account in colleagues.items()}
     values |= {
         "api-person-A": "A-1",
         "api-person-C1": "C-1",
