@@ -64,23 +64,23 @@ def display_phone(e164: str) -> str:
 
 
 # The pieces of phonenumbers' patterns: digits, classes, groups, alternatives, counts.
-_TOKEN = re.compile(r"\\d|\[[^\]]*\]|\(\?:|[()|]|\{\d+(?:,\d*)?\}|[0-9]|\?")
+_PIECE = re.compile(r"\\d|\[[^\]]*\]|\(\?:|[()|]|\{\d+(?:,\d*)?\}|[0-9]|\?")
 _SEPARATOR = "[ .-]?"
 
 
 def _with_separators(pattern: str) -> str:
     """A numbering-plan pattern that also lets one space, dot or dash stand before each digit."""
-    tokens = _TOKEN.findall(pattern)
-    if "".join(tokens) != pattern:  # a construct this reader does not know: fail loudly
+    pieces = _PIECE.findall(pattern)
+    if "".join(pieces) != pattern:  # a construct this reader does not know: fail loudly
         raise ValueError(f"unexpected phone number pattern: {pattern}")
     parts = []
-    for index, token in enumerate(tokens):
-        if token == "\\d":
-            token = "[0-9]"  # \d also matches other scripts' digits
-        if token[0] == "[" or token.isdigit():
-            counted = index + 1 < len(tokens) and tokens[index + 1][0] in "{?"
-            token = f"(?:{_SEPARATOR}{token})" if counted else _SEPARATOR + token
-        parts.append(token)
+    for index, piece in enumerate(pieces):
+        if piece == "\\d":
+            piece = "[0-9]"  # \d also matches other scripts' digits
+        if piece[0] == "[" or piece.isdigit():
+            counted = index + 1 < len(pieces) and pieces[index + 1][0] in "{?"
+            piece = f"(?:{_SEPARATOR}{piece})" if counted else _SEPARATOR + piece
+        parts.append(piece)
     return "".join(parts)
 
 
