@@ -26,7 +26,7 @@ from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepStatus
 
-DEMO_PASSWORD = "demo-conseil-2026"
+DEMO_PASSWORD = "demo-conseil-2026"  # nosec B105 # the demo's published password, printed by seed-demo
 
 TERRITORIES = [
     {
@@ -155,7 +155,7 @@ def seed_demo(people: int) -> None:
         click.echo("Demo data is already there.")
         _print_how_to_sign_in()
         return
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # nosec B311 # the same demo data every time, no secret
     steps = len(TERRITORIES) * (people + 1)
     with click.progressbar(length=steps, label="Building the demo territory") as bar:
         for territory in TERRITORIES:

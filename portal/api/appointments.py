@@ -10,6 +10,7 @@ from portal.api.routing import (
     integer_arg,
     moment_arg,
     operation,
+    query,
     read_body,
     respond,
 )
@@ -25,26 +26,30 @@ from portal.extensions import db
     "GET",
     summary="The organisation's appointments, 500 a page",
     responses={200: schemas.AppointmentsOut, 422: None},
+    links={"set_appointment_status": {"appointment_id": "$response.body#/appointments/0/id"}},
     query=[
-        {
-            "name": "status",
-            "schema": {"type": "string", "enum": [s.value for s in AppointmentStatus]},
-        },
-        {
-            "name": "from",
-            "schema": {"type": "string"},
-            "description": "date or date-time: slots starting at or after",
-        },
-        {
-            "name": "to",
-            "schema": {"type": "string"},
-            "description": "date or date-time: slots starting before",
-        },
-        {
-            "name": "after",
-            "schema": {"type": "integer", "minimum": 0},
-            "description": "the cursor: next_after of the previous page",
-        },
+        query(
+            "status",
+            {"type": "string", "enum": [s.value for s in AppointmentStatus]},
+            "only the appointments in this status",
+        ),
+        query(
+            "from",
+            {"type": "string", "pattern": schemas.MOMENT},
+            "slots starting at or after: a date (midnight, Paris) or a date-time with its "
+            "offset, years 1900 to 2999",
+        ),
+        query(
+            "to",
+            {"type": "string", "pattern": schemas.MOMENT},
+            "slots starting before: a date (midnight, Paris) or a date-time with its "
+            "offset, years 1900 to 2999",
+        ),
+        query(
+            "after",
+            {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID},
+            "the cursor: next_after of the previous page",
+        ),
     ],
 )
 def list_appointments():
@@ -71,6 +76,8 @@ def list_appointments():
     summary="Confirm, decline or record the outcome of an appointment",
     body=schemas.StatusIn,
     responses={200: schemas.AppointmentOut, 404: None, 409: None, 422: None},
+    # An outcome may follow a confirmation, and be corrected.
+    links={"set_appointment_status": {"appointment_id": "$response.body#/id"}},
 )
 def set_appointment_status(appointment_id: int):
     """An impossible transition (attended before the start, anything after cancelled) is a 409."""

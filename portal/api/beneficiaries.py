@@ -26,7 +26,22 @@ def _beneficiary_fields(data: schemas.BeneficiaryFields) -> dict[str, Any]:
     "PUT",
     summary="Create or replace a beneficiary",
     body=schemas.BeneficiaryFields,
-    responses={200: schemas.BeneficiaryOut, 201: schemas.BeneficiaryOut, 422: None},
+    responses={
+        200: schemas.BeneficiaryOut,
+        201: schemas.BeneficiaryOut,
+        422: "Invalid: the schema, and beyond it `referent.phone` must be a valid number of "
+        "its country's numbering plan",
+    },
+    links={
+        target: {"external_id": "$response.body#/external_id"}
+        for target in (
+            "get_beneficiary",
+            "delete_beneficiary",
+            "invite_beneficiary",
+            "list_steps",
+            "put_step",
+        )
+    },
 )
 def put_beneficiary(external_id: str):
     """Links to an existing person on CAF number + birth date or France Travail id + birth date."""
@@ -89,7 +104,12 @@ def invite_beneficiary(external_id: str):
     "POST",
     summary="Create or replace up to 1000 beneficiaries",
     body=schemas.BatchIn,
-    responses={200: schemas.BatchOut, 422: None},
+    responses={
+        200: schemas.BatchOut,
+        422: 'The body is not {"items": [...]} of at most 1000 items (each item is '
+        "judged on its own, in the results)",
+    },
+    links={"get_beneficiary": {"external_id": "$response.body#/results/0/external_id"}},
 )
 def batch_beneficiaries():
     """Each item is validated and saved on its own: one bad item does not stop the others."""

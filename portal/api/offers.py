@@ -22,7 +22,15 @@ def _offer(external_id: str):
     "PUT",
     summary="Create or replace an offer",
     body=schemas.OfferIn,
-    responses={200: schemas.OfferOut, 201: schemas.OfferOut, 422: None},
+    responses={
+        200: schemas.OfferOut,
+        201: schemas.OfferOut,
+        422: "Invalid: the schema, and beyond it `ends_on` must not be before `starts_on`",
+    },
+    links={
+        target: {"external_id": "$response.body#/external_id"}
+        for target in ("get_offer", "delete_offer")
+    },
 )
 def put_offer(external_id: str):
     check_id(external_id)

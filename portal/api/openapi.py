@@ -5,12 +5,21 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Response, json
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from portal.api import schemas
 from portal.api.routing import OPERATIONS, bp
 
 REF = "#/components/schemas/{model}"
+DESCRIPTION = """Between the portal and the department's case-management software.
+
+- A query parameter given more than once is a 422 on that parameter; an empty one
+  (`?status=`) counts as absent.
+- No request string may contain U+0000.
+- Some rules depend on what the portal holds (a counsellor, a beneficiary, the public
+  holidays, the clock, the addresses a host name resolves to) or compare two fields
+  (`ends_on` before `starts_on`): no JSON schema can state them. Each operation's 422
+  lists those it applies, on top of its schemas."""
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -26,15 +35,24 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return _CONVERTER.sub(r"{\2}", rule), parameters
 
 
+class _Schemas(GenerateJsonSchema):
+    def str_schema(self, schema):
+        json_schema = super().str_schema(schema)
+        if self.mode == "validation" and "pattern" not in json_schema:
+            # Every request string refuses U+0000 (schemas.Strict): say so.
+            json_schema["pattern"] = schemas.NO_NUL
+        return json_schema
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     models = {schemas.Problem}
     for op in OPERATIONS:
         if op["body"] is not None:
             models.add(op["body"])
-        models.update(model for model in op["responses"].values() if model is not None)
+        models.update(model for model in op["responses"].values() if isinstance(model, type))
     keyed = [(model, "validation" if _is_input(model) else "serialization") for model in models]
-    refs, definitions = models_json_schema(keyed, ref_template=REF)
+    refs, definitions = models_json_schema(keyed, ref_template=REF, schema_generator=_Schemas)
     paths: dict[str, dict[str, Any]] = {}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
     for op in OPERATIONS:
@@ -42,8 +60,8 @@ def document() -> dict[str, Any]:
         parameters += [{"in": "query", **q} for q in op["query"]]
         responses: dict[str, Any] = {}
         for status, model in sorted(op["responses"].items()):
-            if model is None:
-                description = "No content" if status in (202, 204) else "Problem"
+            if not isinstance(model, type):
+                description = model or ("No content" if status in (202, 204) else "Problem")
                 responses[str(status)] = (
                     {"description": description}
                     if status < 400
@@ -55,6 +73,11 @@ def document() -> dict[str, Any]:
                     "description": "OK" if status == 200 else "Created",
                     "content": {"application/json": {"schema": refs[(model, mode)]}},
                 }
+                if op["links"]:
+                    responses[str(status)]["links"] = {
+                        target: {"operationId": target, "parameters": parameters}
+                        for target, parameters in op["links"].items()
+                    }
         # Every operation may also answer these.
         for status, description in (
             (400, "Malformed JSON"),
@@ -88,7 +111,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Portail SPI back-office sync API",
             "version": "1",
-            "description": "Between the portal and the department's case-management software.",
+            "description": DESCRIPTION,
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

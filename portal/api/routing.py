@@ -37,11 +37,17 @@ def operation(
     method: str,
     *,
     summary: str,
-    responses: dict[int, type[BaseModel] | None],
+    responses: dict[int, type[BaseModel] | str | None],
     body: type[BaseModel] | None = None,
     query: list[dict[str, Any]] | None = None,
+    links: dict[str, dict[str, str]] | None = None,
 ) -> Callable:
-    """Registers a route and describes it for the OpenAPI document in one place."""
+    """Registers a route and describes it for the OpenAPI document in one place.
+
+    A response given as a string is a problem that the string describes. `links` names
+    the operations a successful answer leads to, each with the runtime
+    expressions that fill its parameters (OpenAPI links: clients and stateful test
+    tools follow them)."""
 
     def decorator(view: Callable) -> Callable:
         endpoint = f"{view.__name__}"
@@ -56,6 +62,7 @@ def operation(
                 "body": body,
                 "responses": responses,
                 "query": query or [],
+                "links": links or {},
             }
         )
         view.allowed_roles = "api-key"
@@ -96,6 +103,15 @@ def authenticate() -> None:
         )
     g.api_key = api_key
     g.organisation = api_key.organisation
+
+
+@bp.before_request
+def refuse_repeated_query_parameters() -> None:
+    # Which of two values to use would be a guess (Flask takes the first, a proxy may keep
+    # the last): a connector that sends both has a bug to hear about.
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            raise field_problem(name, f"{name} is given more than once: give it once")
 
 
 @bp.after_request
@@ -162,23 +178,27 @@ def field_problem(field: str | None, message: str, status: int = 422) -> ApiProb
     return ApiProblem(status, message, errors, "validation" if status == 422 else None)
 
 
+def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query parameter as the OpenAPI document shows it; empty means absent."""
+    return {"name": name, "schema": schema, "allowEmptyValue": True, "description": description}
+
+
 def moment_arg(name: str) -> datetime | None:
     """A query bound: an RFC 3339 date-time with offset, or a date (midnight, Paris)."""
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    problem = field_problem(name, f"{name} must be a date or a date-time with an offset")
-    try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), day_time(0), PARIS)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise problem from None
-    if moment.tzinfo is None:
-        raise field_problem(name, f"{name} needs an offset, e.g. +01:00")
-    if not 1900 <= moment.year <= 2999:  # also keeps the conversions below from overflowing
-        raise field_problem(name, f"{name} must be between the years 1900 and 2999")
+    # The pattern also keeps the years where the conversions below cannot overflow.
+    if not re.fullmatch(schemas.MOMENT, value):
+        raise field_problem(
+            name,
+            f"{name} must be a date (2026-03-02) or a date-time with its offset "
+            "(2026-03-02T09:30:00+01:00), between the years 1900 and 2999",
+        )
+    if len(value) == 10:
+        moment = datetime.combine(date.fromisoformat(value), day_time(0), PARIS)
+    else:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment.astimezone(UTC)
 
 
@@ -186,6 +206,8 @@ def integer_arg(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name)
     if value is None or value == "":
         return default
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+    # 90.0 is the integer 90 for JSON Schema, as in a body.
+    whole = re.fullmatch(r"([0-9]+)(?:\.0+)?", value)
+    if whole is None or not low <= int(whole[1]) <= high:
         raise field_problem(name, f"{name} must be an integer from {low} to {high}")
-    return int(value)
+    return int(whole[1])

@@ -4,6 +4,7 @@ The same models validate requests and generate the OpenAPI document. Strict mode
 in JSON: "12" is not an integer, "yes" is not a boolean; unknown fields are refused.
 """
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -11,17 +12,49 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     field_validator,
     model_validator,
 )
 
-from portal.core.phones import InvalidPhone, normalise_mobile
+from portal.core.phones import MOBILE_PATTERN, InvalidPhone, normalise_mobile, normalise_phone
 
 EXTERNAL_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID, min_length=1, max_length=64)]
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _date_pattern(year: str, leap_year: str) -> str:
+    """YYYY-MM-DD, real calendar days only (no 31 June, 29 February in leap years alone)."""
+    return (
+        f"(?:{year}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+        "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+        f"|{leap_year}-02-29)"
+    )
+
+
+_LEAP_IN_CENTURY = "(?:0[48]|[2468][048]|[13579][26])"
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
+_OFFSET = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_DATE_1900_2999 = _date_pattern(
+    "(?:19|2[0-9])[0-9]{2}", f"(?:(?:19|2[0-9]){_LEAP_IN_CENTURY}|2[048]00)"
+)
+_DATE_2000_2999 = _date_pattern("2[0-9]{3}", f"(?:2[0-9]{_LEAP_IN_CENTURY}|2[048]00)")
+MOMENT = f"^{_DATE_1900_2999}(?:{_TIME}{_OFFSET})?$"
+"""A query bound: a date (midnight, Paris) or a date-time with its offset, years 1900-2999."""
+STARTS_AT = f"^{_DATE_2000_2999}{_TIME}{_OFFSET}$"
+"""RFC 3339 with its offset (Z or ±HH:MM), seconds and fraction optional, years 2000-2999."""
+WEBHOOK_URL = (
+    "^https://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*"
+    "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    "(?::(?:[0-5]?[0-9]{1,4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    "(?:[/?#][!-~]*)?$"
+)
+"""https, a host name or IPv4 address, an optional port, then printable ASCII: what the
+webhook check reads without fail (whether the host resolves to a public address is
+checked after)."""
 
 
 class Strict(BaseModel):
@@ -38,38 +71,92 @@ class Strict(BaseModel):
 
 def _mobile(value: str) -> str:
     try:
-        return normalise_mobile(value)
+        normalised = normalise_mobile(value)
     except InvalidPhone as error:
         if error.reason == "not_mobile":
             raise ValueError("not a mobile number: SMS cannot reach it") from None
         raise ValueError("not a valid phone number") from None
+    if not re.fullmatch(MOBILE_PATTERN, value):
+        # A foreign mobile, or a French one written in a form the pattern does not show.
+        raise ValueError("not a French mobile number written 06 12 34 56 78 or +33 6 12 34 56 78")
+    return normalised
 
 
-def _phone_or_landline(value: str) -> str:
-    import phonenumbers
-
+def _phone(value: str) -> str:
     try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
+        return normalise_phone(value)
+    except InvalidPhone:
         raise ValueError("not a valid phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 MobilePhone = Annotated[
     str,
-    Field(max_length=40, description="French national form or E.164; returned in E.164"),
+    Field(
+        max_length=40,
+        description=(
+            "A French or overseas mobile number, in national form (06 12 34 56 78, "
+            "0692 12 34 56) or international form (+33 6 12 34 56 78, 0033…), with at most "
+            "one space, dot or dash before each digit; returned in E.164. The pattern is "
+            "the numbering plan's list of mobile ranges: a landline is a 422."
+        ),
+        json_schema_extra={"pattern": MOBILE_PATTERN},
+    ),
     AfterValidator(_mobile),
 ]
-AnyPhone = Annotated[str, Field(max_length=40), AfterValidator(_phone_or_landline)]
+AnyPhone = Annotated[
+    str,
+    Field(
+        max_length=40,
+        description=(
+            "Any valid number, a landline too: French national form (metropolitan or "
+            "overseas) or international form of any country; returned in E.164. Which "
+            "numbers are valid is every country's numbering plan, which no pattern here "
+            "says: an invalid number is a 422 on this field."
+        ),
+    ),
+    AfterValidator(_phone),
+]
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 10.0 as an integer, as JavaScript writes it: take it as 10.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Whole(**limits: int) -> Any:  # noqa: N802 - reads as a type
+    """An integer within `limits` (ge, le), written 10 or 10.0; never "10" nor true."""
+    return Annotated[int, Field(**limits), BeforeValidator(_whole_number)]
+
+
+EMAIL = (
+    "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+"
+    "[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+"""An address as a connector sends it: ASCII, dotted local part, a host name with a dot."""
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(EMAIL, value):
+        raise ValueError("not a valid email address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"pattern": EMAIL}),
+    AfterValidator(_email),
+]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Referent(Strict):
     name: Text200
-    email: EmailStr
+    email: Email
     phone: AnyPhone | None = None
 
 
@@ -78,7 +165,7 @@ class BeneficiaryFields(Strict):
     last_name: Name
     birth_date: date
     phone: MobilePhone
-    email: EmailStr | None = None
+    email: Email | None = None
     language: Literal["fr", "en", "ar"] = "fr"
     caf_number: Annotated[str, Field(pattern=r"^\d{1,20}$")] | None = None
     france_travail_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")] | None = None
@@ -186,20 +273,50 @@ class StepsOut(BaseModel):
     steps: list[StepOut]
 
 
-def _within_our_calendar(value: datetime) -> datetime:
-    if not 2000 <= value.year <= 2999:
-        raise ValueError("must be between the years 2000 and 2999")
-    return value
+def _written_as_starts_at(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # strict validation refuses it
+    if not re.fullmatch(STARTS_AT, value):
+        raise ValueError(
+            "must be a date-time with its offset, e.g. 2026-03-02T09:30:00+01:00 or "
+            "2026-03-02T08:30:00Z, between the years 2000 and 2999"
+        )
+    # Parsed here: after a function, strict validation would refuse a string.
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class SlotIn(Strict):
-    counsellor_email: EmailStr
-    starts_at: Annotated[AwareDatetime, AfterValidator(_within_our_calendar)]
-    duration_minutes: Annotated[int, Field(ge=10, le=240)]
+    model_config = ConfigDict(
+        json_schema_extra={
+            # location is required for in_person.
+            "anyOf": [
+                {"properties": {"mode": {"enum": ["phone", "video"]}}},
+                {"properties": {"location": {"type": "string"}}, "required": ["location"]},
+            ]
+        }
+    )
+
+    counsellor_email: Email = Field(
+        description="A counsellor of your organisation (422 otherwise: no schema can say who)"
+    )
+    starts_at: Annotated[
+        AwareDatetime,
+        BeforeValidator(_written_as_starts_at),
+        Field(
+            description=(
+                "In the future and not on a public holiday of your department (422 "
+                "otherwise: these change with the day, no schema can say them)"
+            ),
+            json_schema_extra={"pattern": STARTS_AT},
+        ),
+    ]
+    duration_minutes: Whole(ge=10, le=240)
     mode: Literal["in_person", "phone", "video"]
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     purpose: Literal["orientation", "follow_up", "contract", "other"]
-    reserved_for: ExternalId | None = None
+    reserved_for: ExternalId | None = Field(
+        default=None, description="One of your beneficiaries (422 otherwise)"
+    )
 
 
 class SlotOut(BaseModel):
@@ -246,6 +363,19 @@ class StatusIn(Strict):
 
 
 class OfferIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            # latitude and longitude come together, or not at all.
+            "anyOf": [
+                {
+                    "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+                    "required": ["latitude", "longitude"],
+                },
+                {"properties": {"latitude": {"type": "null"}, "longitude": {"type": "null"}}},
+            ]
+        }
+    )
+
     kind: Literal["immersion", "training", "volunteering", "job"]
     title: Text200
     description: Annotated[str, Field(min_length=1, max_length=10000)]
@@ -259,7 +389,7 @@ class OfferIn(Strict):
     starts_on: date | None = None
     ends_on: date | None = None
     hours_per_week: Annotated[float, Field(gt=0, le=60)] | None = None
-    seats: Annotated[int, Field(ge=0, le=100000)] | None = None
+    seats: Whole(ge=0, le=100000) | None = None
     rome_code: Annotated[str, Field(pattern=r"^[A-N]\d{4}$")] | None = None
     url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)] | None = None
     expires_on: date | None = None
@@ -311,7 +441,20 @@ class EventsOut(BaseModel):
 
 
 class WebhookIn(Strict):
-    url: Annotated[str, Field(min_length=8, max_length=2000)]
+    url: Annotated[
+        str,
+        Field(
+            min_length=8,
+            max_length=2000,
+            description=(
+                "https only, and the host must resolve to public addresses alone (422 "
+                "otherwise, checked when it is registered and at each delivery). A portal "
+                "started with WEBHOOK_ALLOW_INSECURE=1 (a laptop, tests) also takes http "
+                "and any address."
+            ),
+            json_schema_extra={"pattern": WEBHOOK_URL},
+        ),
+    ]
     secret: Annotated[str, Field(min_length=32, max_length=200)]
 
 

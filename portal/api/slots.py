@@ -4,7 +4,7 @@ from flask import Response, g, request
 
 from portal.api import schemas
 from portal.api.payloads import slot_payload
-from portal.api.routing import check_id, field_problem, operation, read_body, respond
+from portal.api.routing import check_id, field_problem, operation, query, read_body, respond
 from portal.appointments import services as appointments
 from portal.appointments.models import Slot
 from portal.core.problems import ApiProblem
@@ -23,7 +23,18 @@ def _slot(external_id: str) -> Slot:
     "PUT",
     summary="Create or replace a slot a counsellor offers",
     body=schemas.SlotIn,
-    responses={200: schemas.SlotOut, 201: schemas.SlotOut, 409: None, 422: None},
+    responses={
+        200: schemas.SlotOut,
+        201: schemas.SlotOut,
+        409: "The slot is booked: its time and counsellor cannot change",
+        422: "Invalid: the schema, and beyond it `counsellor_email` must be one of your "
+        "counsellors, `starts_at` in the future and not on a public holiday of your "
+        "department, `reserved_for` one of your beneficiaries",
+    },
+    links={
+        target: {"external_id": "$response.body#/external_id"}
+        for target in ("get_slot", "delete_slot")
+    },
 )
 def put_slot(external_id: str):
     """Refused on a public holiday of the organisation's department."""
@@ -57,17 +68,17 @@ def get_slot(external_id: str):
     summary="Withdraw a slot",
     responses={204: None, 404: None, 409: None},
     query=[
-        {
-            "name": "cancel_booking",
-            "schema": {"type": "boolean"},
-            "description": "cancel the appointment on it, telling the person by SMS",
-        }
+        query(
+            "cancel_booking",
+            {"type": "boolean"},
+            "true cancels the appointment on it, telling the person by SMS",
+        )
     ],
 )
 def delete_slot(external_id: str):
     """A booked slot answers 409 unless ?cancel_booking=true."""
     slot = _slot(external_id)
-    cancel_booking = request.args.get("cancel_booking", "false").lower()
+    cancel_booking = (request.args.get("cancel_booking") or "false").lower()
     if cancel_booking not in ("true", "false"):
         raise field_problem("cancel_booking", "cancel_booking must be true or false")
     try:

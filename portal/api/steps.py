@@ -22,7 +22,20 @@ from portal.pathway import services as pathway
     "PUT",
     summary="Create or replace one of this organisation's steps",
     body=schemas.StepIn,
-    responses={200: schemas.StepOut, 201: schemas.StepOut, 404: None, 422: None},
+    responses={
+        200: schemas.StepOut,
+        201: schemas.StepOut,
+        404: None,
+        409: "The step_external_id belongs to another of your beneficiaries",
+        422: "Invalid: the schema, and beyond it `ends_on` must not be before `starts_on`",
+    },
+    links={
+        "delete_step": {
+            "external_id": "$request.path.external_id",
+            "step_external_id": "$response.body#/external_id",
+        },
+        "list_steps": {"external_id": "$request.path.external_id"},
+    },
 )
 def put_step(external_id: str, step_external_id: str):
     follow_up = follow_up_or_404(external_id)

@@ -338,5 +338,6 @@ def _connect(target: Target, deadline: _Deadline) -> _PinnedConnection:
             if deadline.passed:
                 raise
             failure = exc
-    assert failure is not None
-    raise failure
+    # resolve() never gives a target without an address; if one came, say so plainly
+    # (an assert would vanish under python -O and leave `raise None`).
+    raise failure or OSError(f"no address to connect to for {target.host}")

@@ -63,7 +63,8 @@ def database_unavailable(error: DBAPIError):
     )
     try:
         db.session.rollback()
-    except Exception:  # the connection is gone; the session is discarded at teardown
+    # The connection is gone; the session is discarded at teardown.
+    except Exception:  # nosec B110 # nothing to roll back on a dead connection
         pass
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.path.startswith("/api/"):
