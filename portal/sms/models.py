@@ -100,6 +100,8 @@ class SmsMessage(db.Model):
 
     __table_args__ = (
         Index("ix_sms_message_due", "status", "priority", "next_attempt_at"),
+        # The indicators count an organisation's messages by the day they were written.
+        Index("ix_sms_message_organisation_created", "organisation_id", "created_at"),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         CheckConstraint("to_number LIKE '+%'", name="to_e164"),
     )
