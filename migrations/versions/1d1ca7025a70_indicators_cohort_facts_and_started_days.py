@@ -15,6 +15,9 @@ branch_labels = None
 depends_on = None
 
 
+REMINDER_DELIVERED = "kind IN ('reminder_48h', 'reminder_day') AND status = 'delivered'"
+
+
 def upgrade():
     op.create_table(
         'cohort_fact',
@@ -40,12 +43,21 @@ def upgrade():
     with op.batch_alter_table('appointment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('cancelled_by', sa.String(length=20), nullable=True))
-        batch_op.create_index(
-            'ix_appointment_beneficiary_status', ['beneficiary_id', 'status'], unique=False
-        )
-    op.create_index('ix_slot_organisation_starts', 'slot', ['organisation_id', 'starts_at'])
     op.create_index(
-        'ix_sms_message_organisation_created', 'sms_message', ['organisation_id', 'created_at']
+        'ix_appointment_beneficiary_status', 'appointment', ['beneficiary_id', 'status'],
+        postgresql_include=['slot_id'],
+    )
+    op.create_index(
+        'ix_slot_organisation_starts', 'slot', ['organisation_id', 'starts_at'],
+        postgresql_include=['id'],
+    )
+    op.create_index(
+        'ix_sms_message_organisation_created', 'sms_message', ['organisation_id', 'created_at'],
+        postgresql_include=['status', 'segments'],
+    )
+    op.create_index(
+        'ix_sms_message_reminder_delivered', 'sms_message', ['appointment_id', 'sent_at'],
+        sqlite_where=sa.text(REMINDER_DELIVERED), postgresql_where=sa.text(REMINDER_DELIVERED),
     )
 
     # What was already there: a started step counts from its last change (the best the
@@ -96,10 +108,11 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_sms_message_reminder_delivered', table_name='sms_message')
     op.drop_index('ix_sms_message_organisation_created', table_name='sms_message')
     op.drop_index('ix_slot_organisation_starts', table_name='slot')
+    op.drop_index('ix_appointment_beneficiary_status', table_name='appointment')
     with op.batch_alter_table('appointment', schema=None) as batch_op:
-        batch_op.drop_index('ix_appointment_beneficiary_status')
         batch_op.drop_column('cancelled_by')
         batch_op.drop_column('confirmed_at')
     with op.batch_alter_table('pathway_step', schema=None) as batch_op:

@@ -50,7 +50,12 @@ class Slot(db.Model):
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
         # The indicators read an organisation's appointments by start time.
-        Index("ix_slot_organisation_starts", "organisation_id", "starts_at"),
+        Index(
+            "ix_slot_organisation_starts",
+            "organisation_id",
+            "starts_at",
+            postgresql_include=["id"],
+        ),
         CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
         CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
     )
@@ -101,7 +106,12 @@ class Appointment(db.Model):
 
     __table_args__ = (
         # The rule that makes a double booking impossible, whatever the code above it does.
-        Index("ix_appointment_beneficiary_status", "beneficiary_id", "status"),
+        Index(
+            "ix_appointment_beneficiary_status",
+            "beneficiary_id",
+            "status",
+            postgresql_include=["slot_id"],
+        ),
         Index(
             "uq_appointment_live_slot",
             "slot_id",
