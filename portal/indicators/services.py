@@ -43,6 +43,8 @@ from portal.sms.models import SmsKind, SmsMessage, SmsStatus
 TARGET_RATE = 0.7
 WINDOWS = (30, 60, 90)
 MAX_YEARS = 5
+# Also keeps the day arithmetic (month ends, the next midnight) far from date's limits.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW, AppointmentStatus.EXCUSED)
 REMINDERS = (SmsKind.REMINDER_48H, SmsKind.REMINDER_DAY)
 CANCELLERS = ("beneficiary", "counsellor", "backoffice")
@@ -61,6 +63,9 @@ def check_period(start: date | None, end: date | None) -> tuple[date, date]:
         raise PeriodError("from is required (YYYY-MM-DD)", "from")
     if end is None:
         raise PeriodError("to is required (YYYY-MM-DD)", "to")
+    for value, name in ((start, "from"), (end, "to")):
+        if not EARLIEST <= value <= LATEST:
+            raise PeriodError(f"{name} must be between 1900-01-01 and 2999-12-31", name)
     if start > end:
         raise PeriodError("from must be on or before to", "from")
     if end > _add_years(start, MAX_YEARS):

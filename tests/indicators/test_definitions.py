@@ -207,6 +207,8 @@ def test_a_confirmation_records_its_time(org_a):
         ({"from": "2020-03-01", "to": "2025-03-02"}, "/to"),
         ({"from": "2025-02-30", "to": "2025-03-31"}, "/from"),
         ({"from": "1 mars", "to": "2025-03-31"}, "/from"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "/from"),
+        ({"from": "0001-01-01", "to": "0001-12-31"}, "/from"),
     ],
 )
 def test_the_period_is_checked(org_a, query, field):
