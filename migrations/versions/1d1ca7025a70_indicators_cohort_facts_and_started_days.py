@@ -27,7 +27,7 @@ def upgrade():
         sa.Column('activity_day', sa.Integer(), nullable=True),
         sa.Column('appointment_day', sa.Integer(), nullable=True),
         sa.Column('is_invited', sa.Boolean(), nullable=False),
-        sa.Column('sign_in_after_invitation_days', sa.Float(), nullable=True),
+        sa.Column('sign_in_after_invitation_days', sa.Double(), nullable=True),
         sa.Column('is_activated', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ['organisation_id'], ['organisation.id'],
