@@ -31,6 +31,7 @@ from portal.core.web import RowIdConverter, page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
 from portal.extensions import babel, csrf, db, htmx, limiter, migrate
 from portal.home.views import bp as home_bp
+from portal.indicators.views import bp as indicators_bp
 from portal.offers.views import bp as offers_bp
 from portal.offers.views import staff_bp as offers_staff_bp
 from portal.pathway.views import bp as pathway_bp
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
+    app.register_blueprint(indicators_bp)
     app.register_blueprint(pathway_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(offers_bp)

@@ -18,13 +18,16 @@ from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
 from portal.core.clock import PARIS
 from portal.core.holidays import holiday_name
 from portal.core.phones import display_phone
+from portal.events.models import Event, EventRecipient
 from portal.extensions import db
+from portal.indicators.models import CohortFact
 from portal.offers.models import OfferKind
 from portal.offers.places import place_of_postal_code
 from portal.offers.services import upsert_offer
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep, StepKind, StepStatus
+from portal.sms.models import SmsKind, SmsMessage, SmsStatus
 
 DEMO_PASSWORD = "demo-conseil-2026"  # nosec B105 # the demo's published password, printed by seed-demo
 
@@ -175,6 +178,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
     ]
     _seed_offers(organisation, territory, rng)
     slots = _seed_slots(organisation, territory, counsellors)
+    _seed_history(organisation, territory, counsellors, rng)
     bar.update(1)
 
     today = datetime.now(PARIS).date()
@@ -258,6 +262,122 @@ def _seed_pathway(
                 organisation_name=organisation.name,
             )
         )
+
+
+def _seed_history(organisation: Organisation, territory: dict, counsellors, rng) -> None:
+    """A year of people who have since left (anonymous cohort facts, as after an erasure),
+    with their past appointments, reminders and SMS: the indicators page means something
+    at once, with 90-day rates around the 70 % target."""
+    today = datetime.now(PARIS).date()
+    month = today.replace(day=1)
+    for back in range(12):
+        first = month
+        for _step in range(back):
+            first = (first - timedelta(days=1)).replace(day=1)
+        last_day = min(today, (first + timedelta(days=31)).replace(day=1) - timedelta(days=1))
+        aim = rng.uniform(0.64, 0.8)
+        for number in range(rng.randint(22, 34)):
+            registered = first + timedelta(days=rng.randint(0, (last_day - first).days))
+            draw = rng.random()
+            activity = (
+                rng.randint(8, 90)
+                if draw < aim
+                else rng.randint(91, 200)
+                if draw < aim + 0.15
+                else None
+            )
+            if activity is not None and registered + timedelta(days=activity) > today:
+                activity = None  # not started yet
+            held = _seed_past_appointment(
+                organisation, territory, counsellors, registered, f"{first:%Y%m}-{number}", rng
+            )
+            invited = rng.random() < 0.8
+            signed_in = invited and rng.random() < 0.7
+            db.session.add(
+                CohortFact(
+                    organisation_id=organisation.id,
+                    registration_month=first,
+                    activity_day=activity,
+                    appointment_day=held,
+                    is_invited=invited,
+                    sign_in_after_invitation_days=round(rng.uniform(0.1, 12), 2)
+                    if signed_in
+                    else None,
+                    is_activated=signed_in,
+                )
+            )
+        opt_out = Event(
+            type="beneficiary.sms_opted_out",
+            occurred_at=_paris(first + timedelta(days=rng.randint(0, 20)), 18),
+            data={},
+        )
+        db.session.add(opt_out)
+        db.session.flush()
+        db.session.add(EventRecipient(organisation_id=organisation.id, event_id=opt_out.id))
+    db.session.flush()
+
+
+def _seed_past_appointment(
+    organisation: Organisation, territory: dict, counsellors, registered: date, serial: str, rng
+) -> int | None:
+    """A first appointment some days after registration, if that day has passed; returns
+    the days from registration when it was held."""
+    offset = rng.randint(3, 28)
+    day = registered + timedelta(days=offset)
+    if day >= datetime.now(PARIS).date():
+        return None
+    number = int(serial.rsplit("-", 1)[1])
+    counsellor = counsellors[number % len(counsellors)]
+    starts_at = _paris(day, 9 + number % 8)
+    slot = Slot(
+        organisation=organisation,
+        external_id=f"HIST-{serial}",
+        counsellor=counsellor,
+        starts_at=starts_at,
+        duration_minutes=45,
+        mode=SlotMode.IN_PERSON,
+        location=territory["place"],
+        purpose=SlotPurpose.ORIENTATION,
+    )
+    # A reminder delivered before the start: fewer no-shows, as the indicators should show.
+    reminded = rng.random() < 0.8
+    status = rng.choices(
+        [
+            AppointmentStatus.ATTENDED,
+            AppointmentStatus.NO_SHOW,
+            AppointmentStatus.EXCUSED,
+            AppointmentStatus.CANCELLED,
+        ],
+        [76, 9, 5, 10] if reminded else [62, 24, 5, 9],
+    )[0]
+    booked_at = starts_at - timedelta(days=rng.randint(6, 15))
+    appointment = Appointment(
+        slot=slot,
+        beneficiary=None,
+        status=status,
+        booked_at=booked_at,
+        confirmed_at=booked_at + timedelta(hours=rng.randint(2, 96)),
+        cancelled_by=rng.choice(["beneficiary", "counsellor", "backoffice"])
+        if status is AppointmentStatus.CANCELLED
+        else None,
+    )
+    db.session.add_all([slot, appointment])
+    db.session.flush()
+    if status is not AppointmentStatus.CANCELLED:
+        db.session.add(
+            SmsMessage(
+                organisation_id=organisation.id,
+                appointment_id=appointment.id,
+                to="+",
+                body="",
+                kind=SmsKind.REMINDER_48H,
+                status=SmsStatus.DELIVERED if reminded else SmsStatus.UNDELIVERED,
+                segments=rng.choice([1, 1, 1, 2]),
+                created_at=booked_at,
+                sent_at=starts_at - timedelta(hours=48),
+            )
+        )
+    return offset if status is AppointmentStatus.ATTENDED else None
 
 
 def _seed_slots(organisation: Organisation, territory: dict, counsellors) -> list[Slot]:

@@ -10,6 +10,7 @@ from portal.events.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal.indicators.models import CohortFact
 from portal.offers.models import Offer, OfferInterest
 from portal.organisations.models import ApiKey, Counsellor, Organisation
 from portal.pathway.models import PathwayStep
@@ -19,6 +20,7 @@ __all__ = [
     "ApiKey",
     "Appointment",
     "Beneficiary",
+    "CohortFact",
     "Counsellor",
     "Event",
     "EventRecipient",

@@ -470,3 +470,92 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemItem] | None = None
+
+
+# -- Indicators (v1.1) ----------------------------------------------------------------------
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class CohortOut(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    people: int
+    anonymous: int
+    complete: bool
+    in_activity_within_90_days: int
+    rate: Fraction | None
+    in_activity_within_60_days: int
+    rate_60_days: Fraction | None
+    in_activity_within_30_days: int
+    rate_30_days: Fraction | None
+    target_rate: Fraction
+    people_with_first_activity: int
+    median_days_to_first_activity: float | None
+    p80_days_to_first_activity: float | None
+    people_with_first_appointment: int
+    median_days_to_first_appointment: float | None
+    p80_days_to_first_appointment: float | None
+    invited: int
+    median_days_invitation_to_sign_in: float | None
+    p80_days_invitation_to_sign_in: float | None
+    activated: int
+    activation_rate: Fraction | None
+
+
+class ReminderSplitOut(BaseModel):
+    outcomes: int
+    no_show: int
+    no_show_rate: Fraction | None
+
+
+class CancelledByOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    beneficiary: int
+    counsellor: int
+    backoffice: int
+
+
+class AppointmentFiguresOut(BaseModel):
+    held: int
+    no_show: int
+    excused: int
+    cancelled: int
+    cancelled_by: CancelledByOut
+    rescheduled: int
+    declined: int
+    requested: int
+    confirmed: int
+    no_show_rate: Fraction | None
+    with_reminder: ReminderSplitOut
+    without_reminder: ReminderSplitOut
+    confirmations: int
+    median_days_to_confirmation: float | None
+    p80_days_to_confirmation: float | None
+
+
+class SmsFiguresOut(BaseModel):
+    sent: int
+    delivered: int
+    failed: int
+    segments: int
+    opted_out: int
+
+
+class ReferentFiguresOut(BaseModel):
+    name: str | None
+    people: int
+    in_activity_within_90_days: int
+    activated: int
+
+
+class IndicatorsOut(BaseModel):
+    # "from" is a Python keyword: the field is named from_ and written as "from".
+    model_config = ConfigDict(serialize_by_alias=True)
+    from_: date = Field(alias="from")
+    to: date
+    target_rate: Fraction
+    cohorts: list[CohortOut]
+    appointments: AppointmentFiguresOut
+    sms: SmsFiguresOut
+    referents: list[ReferentFiguresOut]
+    definitions_url: str

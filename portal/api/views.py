@@ -4,6 +4,7 @@ from portal.api import (  # noqa: F401 - imported for the routes they register
     appointments,
     beneficiaries,
     events,
+    indicators,
     offers,
     openapi,
     slots,

@@ -195,6 +195,7 @@ def reschedule(
         raise AppointmentError("taken", "someone booked this slot a moment ago") from None
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = "rescheduled"
+    appointment.cancelled_by = "beneficiary"
     drop_queued_about(appointment.id, NO_LONGER_STANDS)
     appointment.rescheduled_to_id = moved.id
     record_event(

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
@@ -49,6 +49,13 @@ class Slot(db.Model):
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
+        # The indicators read an organisation's appointments by start time.
+        Index(
+            "ix_slot_organisation_starts",
+            "organisation_id",
+            "starts_at",
+            postgresql_include=["id"],
+        ),
         CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
         CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
     )
@@ -86,6 +93,11 @@ class Appointment(db.Model):
     # When moved, the appointment that replaced this one.
     rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Kept on the appointment, not only in events (which erasure empties): the delays and
+    # the cancellations the indicators count survive the person's erasure.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "beneficiary", "counsellor" or "backoffice", for a cancelled appointment.
+    cancelled_by: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     # An appointment is never shown without its slot: loaded with it, in the same query.
@@ -95,6 +107,12 @@ class Appointment(db.Model):
     __table_args__ = (
         # The rule that makes a double booking impossible, whatever the code above it does.
         Index(
+            "ix_appointment_beneficiary_status",
+            "beneficiary_id",
+            "status",
+            postgresql_include=["slot_id"],
+        ),
+        Index(
             "uq_appointment_live_slot",
             "slot_id",
             unique=True,
@@ -102,3 +120,12 @@ class Appointment(db.Model):
             postgresql_where=db.text(_LIVE_SQL),
         ),
     )
+
+
+@event.listens_for(Appointment.status, "set")
+def _note_confirmation(
+    appointment: Appointment, value: AppointmentStatus, _old, _initiator
+) -> None:
+    # The first confirmation, whoever made it: the requested -> confirmed delay.
+    if value is AppointmentStatus.CONFIRMED and appointment.confirmed_at is None:
+        appointment.confirmed_at = utcnow()

@@ -74,6 +74,7 @@ def cancel(
         )
     appointment.status = AppointmentStatus.CANCELLED
     appointment.status_reason = reason
+    appointment.cancelled_by = by
     drop_queued_about(appointment.id, NO_LONGER_STANDS)
     record("appointment.cancelled", appointment, by, reason=reason)
     sync_step(appointment)

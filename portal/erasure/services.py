@@ -14,6 +14,7 @@ from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events.models import Event, EventRecipient
 from portal.extensions import db
+from portal.indicators.services import keep_anonymous_facts
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep
 from portal.sms.models import SmsMessage
@@ -28,6 +29,9 @@ def end_follow_up(organisation: Organisation, follow_up: FollowUp) -> bool:
     Returns True when the person was erased.
     """
     person = follow_up.beneficiary
+    # First, while the steps are there: the person still counts, anonymously, in the
+    # organisation's cohorts.
+    keep_anonymous_facts(organisation.id, person)
     cancel_future_appointments_of_organisation(organisation, person)
     db.session.execute(
         delete(PathwayStep).where(
@@ -45,8 +49,11 @@ def end_follow_up(organisation: Organisation, follow_up: FollowUp) -> bool:
 
 
 def erase(person: Beneficiary) -> None:
-    """GDPR erasure: nothing personal stays; events keep their type and date only."""
+    """GDPR erasure: nothing personal stays; events keep their type and date only, the
+    indicators an anonymous fact per organisation that still followed the person."""
     phone = person.phone
+    for follow_up in person.follow_ups:
+        keep_anonymous_facts(follow_up.organisation_id, person)
     drop_queued_for(person, "the person was erased")
     db.session.execute(
         update(SmsMessage)

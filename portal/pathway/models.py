@@ -1,11 +1,11 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
-from portal.core.clock import utcnow
+from portal.core.clock import paris_today, utcnow
 from portal.core.db_types import UTCDateTime, str_enum
 from portal.extensions import db
 from portal.organisations.models import Organisation
@@ -66,6 +66,9 @@ class PathwayStep(db.Model):
         ForeignKey("appointment.id", ondelete="SET NULL")
     )
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"))
+    # The day the portal first saw the step started (in_progress, or done at once): an
+    # activity without starts_on counts from it in the 90-day indicators. Never moves.
+    seen_started_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -80,3 +83,10 @@ class PathwayStep(db.Model):
             "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_in_order"
         ),
     )
+
+
+@event.listens_for(PathwayStep.status, "set")
+def _note_first_start(step: PathwayStep, value: StepStatus, _old, _initiator) -> None:
+    # On every path that changes a status (back office, appointments, demo), by construction.
+    if value in (StepStatus.IN_PROGRESS, StepStatus.DONE) and step.seen_started_on is None:
+        step.seen_started_on = paris_today()

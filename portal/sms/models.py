@@ -56,6 +56,9 @@ PRIORITY_NOTICE = 5
 PRIORITY_REMINDER = 9
 
 
+_REMINDER_DELIVERED = "kind IN ('reminder_48h', 'reminder_day') AND status = 'delivered'"
+
+
 class SmsMessage(db.Model):
     """The outbox: every SMS is a row first, written with the change that causes it."""
 
@@ -100,6 +103,21 @@ class SmsMessage(db.Model):
 
     __table_args__ = (
         Index("ix_sms_message_due", "status", "priority", "next_attempt_at"),
+        # The indicators count an organisation's messages by the day they were written
+        # (on PostgreSQL from the index alone), and look for reminders delivered in time.
+        Index(
+            "ix_sms_message_organisation_created",
+            "organisation_id",
+            "created_at",
+            postgresql_include=["status", "segments"],
+        ),
+        Index(
+            "ix_sms_message_reminder_delivered",
+            "appointment_id",
+            "sent_at",
+            sqlite_where=db.text(_REMINDER_DELIVERED),
+            postgresql_where=db.text(_REMINDER_DELIVERED),
+        ),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         CheckConstraint("to_number LIKE '+%'", name="to_e164"),
     )

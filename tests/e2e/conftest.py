@@ -113,7 +113,7 @@ def new_page(chromium: Browser, live_server: str) -> Iterator[Callable[..., Page
     contexts: list[BrowserContext] = []
 
     def open_page(locale: str = "fr-FR", **options) -> Page:
-        context = chromium.new_context(base_url=live_server, locale=locale, **PHONE, **options)
+        context = chromium.new_context(base_url=live_server, locale=locale, **{**PHONE, **options})
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
         contexts.append(context)
