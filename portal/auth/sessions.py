@@ -23,6 +23,7 @@ from flask import Flask, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.accounts import parse_account_id
@@ -65,7 +66,10 @@ def load_user(user_id: str):
     model = _ACCOUNTS.get(kind)
     if model is None or number > 2**31 - 1:
         return None
-    user = db.session.get(model, number)
+    # A counsellor's organisation is read on every staff page (its name, its two-step
+    # rule): loaded with the account, in the same query.
+    options = [joinedload(Counsellor.organisation)] if model is Counsellor else []
+    user = db.session.get(model, number, options=options)
     if user is None or not user.is_active:
         return None
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):

@@ -215,6 +215,8 @@ def world(sign_in, client, working_hours):
         "token": "not-a-token",
         "external_id": "X-1",
         "step_external_id": "S-1",
+        "name": "cohorts",  # an indicators table
+        "counsellor_id": counsellor.id,
     }
     return {
         "clients": clients,
