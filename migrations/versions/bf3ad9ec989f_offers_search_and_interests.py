@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 import portal.core.db_types
-from portal.offers.places import place_of_postal_code
 from portal.core.text import fold
+from portal.offers.places import place_of_postal_code
 
 
 # revision identifiers, used by Alembic.

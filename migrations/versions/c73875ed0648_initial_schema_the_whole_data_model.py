@@ -10,8 +10,6 @@ import sqlalchemy as sa
 
 import portal.core.db_types
 
-import portal.core.db_types
-
 
 # revision identifiers, used by Alembic.
 revision = 'c73875ed0648'
