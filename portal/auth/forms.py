@@ -35,12 +35,13 @@ class PhoneForm(FlaskForm):
             ) from None
 
 
-class CodeForm(FlaskForm):
-    code = StringField(
-        _l("Code reçu par SMS"),
+def _six_digit_code(label, missing, pattern: str = r"^\s*\d{6}\s*$") -> StringField:
+    """A 6-digit code typed on a phone: digits keypad, the OS may fill it from an SMS."""
+    return StringField(
+        label,
         validators=[
-            DataRequired(_l("Écrivez le code à 6 chiffres reçu par SMS.")),
-            Regexp(r"^\s*\d{6}\s*$", message=_l("Le code a 6 chiffres, sans lettres.")),
+            DataRequired(missing),
+            Regexp(pattern, message=_l("Le code a 6 chiffres, sans lettres.")),
         ],
         description=_l("6 chiffres"),
         render_kw={
@@ -49,6 +50,12 @@ class CodeForm(FlaskForm):
             "dir": "ltr",
             "maxlength": "12",
         },
+    )
+
+
+class CodeForm(FlaskForm):
+    code = _six_digit_code(
+        _l("Code reçu par SMS"), _l("Écrivez le code à 6 chiffres reçu par SMS.")
     )
 
 
@@ -94,19 +101,11 @@ class SecondStepForm(FlaskForm):
 
 
 class EnrolmentForm(FlaskForm):
-    code = StringField(
+    # Authenticator apps show the code in two groups of three.
+    code = _six_digit_code(
         _l("Code affiché par l'application"),
-        validators=[
-            DataRequired(_l("Écrivez le code à 6 chiffres affiché par l'application.")),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Le code a 6 chiffres, sans lettres.")),
-        ],
-        description=_l("6 chiffres"),
-        render_kw={
-            "autocomplete": "one-time-code",
-            "inputmode": "numeric",
-            "dir": "ltr",
-            "maxlength": "12",
-        },
+        _l("Écrivez le code à 6 chiffres affiché par l'application."),
+        pattern=r"^\s*\d{3}\s?\d{3}\s*$",
     )
 
 

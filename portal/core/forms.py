@@ -13,12 +13,14 @@ class ConfirmForm(FlaskForm):
 # such input without a value, so NumberRange says what to type while the field keeps it.
 
 
-class BoundedIntegerField(IntegerField):
-    """An integer of at most `max_length` characters; pair it with NumberRange."""
+class _LengthBounded:
+    """Input longer than `max_length` characters gets no value (NumberRange then says why)."""
 
-    def __init__(self, *args, max_length: int = 9, **kwargs) -> None:
+    default_max_length = 9
+
+    def __init__(self, *args, max_length: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.max_length = max_length
+        self.max_length = max_length or self.default_max_length
 
     def process_formdata(self, valuelist) -> None:
         if valuelist and len(valuelist[0].strip()) > self.max_length:
@@ -27,17 +29,16 @@ class BoundedIntegerField(IntegerField):
         super().process_formdata(valuelist)
 
 
-class BoundedDecimalField(DecimalField):
+class BoundedIntegerField(_LengthBounded, IntegerField):
+    """An integer of at most `max_length` characters; pair it with NumberRange."""
+
+
+class BoundedDecimalField(_LengthBounded, DecimalField):
     """A finite decimal of at most `max_length` characters; pair it with NumberRange."""
 
-    def __init__(self, *args, max_length: int = 12, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_length = max_length
+    default_max_length = 12
 
     def process_formdata(self, valuelist) -> None:
-        if valuelist and len(valuelist[0].strip()) > self.max_length:
-            self.data = None
-            return
         super().process_formdata(valuelist)
         if self.data is not None and not self.data.is_finite():
             self.data = None
