@@ -1,22 +1,10 @@
 """GET /api/v1/indicators: the indicators page's numbers, as JSON (contract v1.1)."""
 
-from datetime import date
-
-from flask import g, request, url_for
+from flask import g, url_for
 
 from portal.api import schemas
-from portal.api.routing import field_problem, operation, respond
+from portal.api.routing import date_arg, field_problem, operation, respond
 from portal.indicators import services as indicators
-
-
-def _date_arg(name: str) -> date | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        return None
 
 
 @operation(
@@ -43,12 +31,8 @@ def get_indicators():
     """The same numbers and definitions as the indicators page: cohorts are the calendar
     months the period touches, appointments those that start in it. Rates are fractions
     (0.7 is 70 %); a rate is null while its cohort's days have not all passed."""
-    for name in ("from", "to"):
-        value = request.args.get(name)
-        if value and _date_arg(name) is None:
-            raise field_problem(name, f"{name} must be a date, YYYY-MM-DD")
     try:
-        start, end = indicators.check_period(_date_arg("from"), _date_arg("to"))
+        start, end = indicators.check_period(date_arg("from"), date_arg("to"))
     except indicators.PeriodError as error:
         raise field_problem(error.field, str(error)) from None
     figures = indicators.indicators(g.organisation.id, start, end)

@@ -202,6 +202,19 @@ def moment_arg(name: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def date_arg(name: str) -> date | None:
+    """A query date, YYYY-MM-DD; None when absent or empty, a 422 when malformed."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise field_problem(name, f"{name} must be a date, YYYY-MM-DD") from None
+
+
 def integer_arg(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name)
     if value is None or value == "":
