@@ -19,12 +19,14 @@ from portal.appointments.booking import (
     bookable_slots,
     cancel_by_beneficiary,
     change_deadline,
+    clashing_appointment,
     may_change,
     next_appointment,
     own_appointment,
     referent_for,
     reschedule,
     upcoming,
+    upcoming_limit,
 )
 from portal.appointments.calendar import calendar_file
 from portal.appointments.errors import AppointmentError
@@ -77,6 +79,7 @@ __all__ = [
     "cancel_by_beneficiary",
     "cancel_future_appointments_of_organisation",
     "change_deadline",
+    "clashing_appointment",
     "check_not_a_holiday",
     "list_for_organisation",
     "live_appointment",
@@ -97,6 +100,7 @@ __all__ = [
     "slot_state",
     "sync_step",
     "upcoming",
+    "upcoming_limit",
     "upsert_slot",
     "withdraw_slot",
 ]
