@@ -237,6 +237,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["datetime_human"] = formatting.datetime_human
+    app.jinja_env.filters["when_relative"] = formatting.when_relative
     app.jinja_env.filters["date_human"] = formatting.date_human
     app.jinja_env.filters["date_short"] = formatting.date_short
     app.jinja_env.filters["time_human"] = formatting.time_human

@@ -78,6 +78,8 @@ def make_beneficiary(
         "postal_code": "67000",
         "rsa_registration_date": date.today() - timedelta(days=20),
     }
+    if "language" in fields:  # as the back office sends it
+        values["language_source"] = "backoffice"
     values.update(fields)
     beneficiary = Beneficiary(**values)
     db.session.add(beneficiary)

@@ -18,6 +18,8 @@ from portal.personal_data.services import save_people, save_person
 
 def _beneficiary_fields(data: schemas.BeneficiaryFields) -> dict[str, Any]:
     fields = data.model_dump(exclude={"external_id"})
+    # Left out, `language` is French by default: it must not count as the back office's say.
+    fields["language_sent"] = "language" in data.model_fields_set
     return fields
 
 

@@ -139,9 +139,7 @@ def clashing_appointment(
     )
 
 
-def _check_no_clash(
-    person: Beneficiary, slot: Slot, ignoring: Appointment | None = None
-) -> None:
+def _check_no_clash(person: Beneficiary, slot: Slot, ignoring: Appointment | None = None) -> None:
     other = clashing_appointment(person, slot, ignoring)
     if other is not None:
         raise AppointmentError(

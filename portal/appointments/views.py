@@ -11,6 +11,7 @@ from portal.appointments import labels, services
 from portal.auth.roles import BENEFICIARY, roles_required
 from portal.beneficiaries.services import referent_emails
 from portal.core.clock import paris_day
+from portal.core.formatting import datetime_human
 from portal.core.forms import ConfirmForm
 from portal.core.web import page_or_fragment, query_date, query_id
 from portal.extensions import db
@@ -148,7 +149,13 @@ def cancel(appointment_id: int):
     if form.validate_on_submit() and services.may_change(appointment):
         services.cancel_by_beneficiary(appointment)
         db.session.commit()
-        flash(_("Votre rendez-vous est annulé. Votre conseiller est prévenu."), "info")
+        flash(
+            _(
+                "Votre rendez-vous du %(when)s est annulé. Votre conseiller est prévenu.",
+                when=datetime_human(appointment.slot.starts_at),
+            ),
+            "info",
+        )
         return redirect(url_for("appointments.index"))
     return render_template(
         "appointments/cancel.html",

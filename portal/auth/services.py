@@ -35,20 +35,24 @@ def beneficiaries_with_phone(phone: str) -> list[Beneficiary]:
     )
 
 
-# What the back office sends when it knows nothing better: it says little of what the
-# person reads.
-DEFAULT_LANGUAGE = "fr"
-
-
-def reading_language(saved: str, chosen: str | None, browser: str | None) -> str:
-    """The language a person reads on the way in: one they chose on the portal wins; their
-    browser's wins over the account's French (the back office's default, which says
-    nothing) but not over another language the back office set; else the account's."""
+def reading_language(person: Beneficiary, chosen: str | None, browser: str | None) -> str:
+    """The language a person reads on the way in: one chosen on the portal in this session;
+    else the account's when the person chose it or the back office sent it; else the
+    browser's (over the default French, which says nothing); else French."""
     if chosen:
         return chosen
-    if browser and browser != DEFAULT_LANGUAGE and saved == DEFAULT_LANGUAGE:
+    if person.language_source == "default" and browser:
         return browser
-    return saved
+    return person.language
+
+
+def keep_sign_in_language(person: Beneficiary, chosen: str | None, browser: str | None) -> None:
+    """The language the person signed in with becomes theirs when it says more than the
+    account did (contract: the person's choice wins over the back office's default)."""
+    language = reading_language(person, chosen, browser)
+    if language != person.language or chosen:
+        person.language = language
+        person.language_source = "person"
 
 
 def request_sign_in_code(
@@ -76,7 +80,7 @@ def request_sign_in_code(
         db.session.flush()
         return None
     # A couple shares the number: one SMS, in the language of the first of them.
-    language = reading_language(people[0].language, chosen, browser)
+    language = reading_language(people[0], chosen, browser)
     with force_locale(language):
         body = render_template("sms/sign_in_code.txt", code=code).strip()
     return queue_sms(

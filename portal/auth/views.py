@@ -168,11 +168,9 @@ def _languages_asked() -> tuple[str | None, str | None]:
 
 
 def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
-    # The language the person read the sign-in pages in is theirs: kept on their account,
-    # so that pages after sign-in and SMS speak it too.
-    language = services.reading_language(beneficiary.language, *_languages_asked())
-    if language != beneficiary.language:
-        beneficiary.language = language
+    # The language the person read the sign-in pages in: kept on their account, so that
+    # pages after sign-in and SMS speak it too.
+    services.keep_sign_in_language(beneficiary, *_languages_asked())
     services.mark_signed_in(beneficiary)
     db.session.commit()
     start_session(beneficiary)

@@ -33,6 +33,12 @@ class Beneficiary(SignInAccount, db.Model):
     phone: Mapped[str] = mapped_column(String(16), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8), default="fr")
+    # Who set `language`: "default" (nobody: French), "backoffice" (sent explicitly) or
+    # "person" (chosen on the portal, or signed in with). The person's choice wins over the
+    # back office's; the back office's over a browser's.
+    language_source: Mapped[str] = mapped_column(
+        String(10), default="default", server_default="default"
+    )
     caf_number: Mapped[str | None] = mapped_column(String(20), index=True)
     france_travail_id: Mapped[str | None] = mapped_column(String(32), index=True)
     role: Mapped[HouseholdRole] = mapped_column(
@@ -54,6 +60,9 @@ class Beneficiary(SignInAccount, db.Model):
         CheckConstraint("phone LIKE '+%'", name="phone_e164"),
         CheckConstraint("length(postal_code) = 5", name="postal_code_5_digits"),
         CheckConstraint("first_name <> '' AND last_name <> ''", name="names_not_empty"),
+        CheckConstraint(
+            "language_source IN ('default', 'backoffice', 'person')", name="language_source_known"
+        ),
     )
 
     @property

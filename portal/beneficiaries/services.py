@@ -118,6 +118,7 @@ def upsert_beneficiaries(
             matcher.followed.add(id(person))
             known[external_id] = follow_up
         person = follow_up.beneficiary
+        personal.update(_language_fields(person, fields))
         changed = created
         previous_phone = person.phone
         changed_fields = []
@@ -148,6 +149,15 @@ def upsert_beneficiaries(
     return results
 
 
+def _language_fields(person: "Beneficiary | _NewPerson", fields: dict[str, Any]) -> dict:
+    """A language the person chose on the portal stays theirs; otherwise the back office's,
+    when it sent one (`language_sent`, true unless the API saw the field left out)."""
+    if getattr(person, "language_source", None) == "person":
+        return {"language": person.language, "language_source": "person"}
+    sent = fields.get("language_sent", True)
+    return {"language": fields["language"], "language_source": "backoffice" if sent else "default"}
+
+
 class _NewPerson:
     """A person to insert, standing in for a Beneficiary until the bulk insert gives an id.
 
@@ -157,11 +167,12 @@ class _NewPerson:
 
     def __init__(self, personal: dict[str, Any]) -> None:
         self.id: int | None = None
+        self.language_source = "default"
         for name, value in personal.items():
             setattr(self, name, value)
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in PERSONAL_FIELDS}
+        return {name: getattr(self, name) for name in (*PERSONAL_FIELDS, "language_source")}
 
 
 class _NewFollowUp:

@@ -2,16 +2,47 @@
 
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_date, format_decimal, format_time, get_locale
+from flask_babel import gettext as _
 
+from portal.core.clock import paris_day, paris_today
 from portal.core.phones import display_phone
+
+# Within this many days of today a date goes without its year, as people say it.
+_YEAR_SAID_BEYOND_DAYS = 180
+
+
+def _time_said(value: datetime) -> str:
+    """'10 h 30', '10 h' in French; the language's short time elsewhere ('10:30 AM')."""
+    if str(get_locale()) == "fr":
+        return format_time(value, "H 'h'" if value.minute == 0 else "H 'h' mm")
+    return format_time(value, "short")
+
+
+def _day_said(day: date) -> str:
+    near = abs((day - paris_today()).days) <= _YEAR_SAID_BEYOND_DAYS
+    return format_date(day, "EEEE d MMMM" if near else "EEEE d MMMM y")
 
 
 def datetime_human(value: datetime | None) -> str:
-    """'mardi 3 mars 2026 à 10:30' in French; Babel's long form for the other languages."""
+    """'mardi 3 mars à 10 h 30' (the year only when far off), Paris time: as people say it,
+    and as an SMS read days later still says it."""
     if value is None:
         return ""
-    return format_datetime(value, "EEEE d MMMM y, HH:mm")
+    return _("%(date)s à %(time)s", date=_day_said(paris_day(value)), time=_time_said(value))
+
+
+def when_relative(value: datetime | None) -> str:
+    """'aujourd'hui à 10 h', 'demain à 10 h 30', else as datetime_human: for pages, read
+    the moment they are shown (never in an SMS, which may be read another day)."""
+    if value is None:
+        return ""
+    days_away = (paris_day(value) - paris_today()).days
+    if days_away == 0:
+        return _("aujourd'hui à %(time)s", time=_time_said(value))
+    if days_away == 1:
+        return _("demain à %(time)s", time=_time_said(value))
+    return datetime_human(value)
 
 
 def time_human(value: datetime | None) -> str:

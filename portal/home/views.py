@@ -52,6 +52,7 @@ def language():
         session["language"] = chosen
         if current_user.is_authenticated and current_user.portal_role == BENEFICIARY:
             current_user.language = chosen
+            current_user.language_source = "person"
             db.session.commit()
     return redirect(local_url(request.form.get("next"), url_for("home.index")))
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from portal.auth import services
+from portal.beneficiaries.models import Beneficiary
 from portal.extensions import db
 from tests.conftest import Browser, csrf_token_from
-from tests.factories import make_beneficiary
+from tests.factories import beneficiary_body, make_beneficiary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,7 +128,7 @@ def test_an_arabic_phone_keeps_arabic_after_sign_in_over_the_back_offices_french
     client, fake_twilio
 ):
     """The back office's default French says nothing; the phone asking for Arabic does."""
-    person = make_beneficiary(phone="+33612345678", language="fr")
+    person = make_beneficiary(phone="+33612345678")  # no language sent: French by default
     sms = _sign_in_with_browser(client, fake_twilio, "ar")
     assert re.search(r"[\u0600-\u06FF]", sms), sms
     home = client.get("/accueil", headers={"Accept-Language": "ar"}).get_data(as_text=True)
@@ -148,4 +150,27 @@ def test_a_french_browser_leaves_an_arabic_account_in_arabic(client, fake_twilio
     sms = _sign_in_with_browser(client, fake_twilio, "fr-FR,fr;q=0.9")
     assert re.search(r"[\u0600-\u06FF]", sms), sms
     db.session.refresh(person)
-    assert person.language == "ar"
+    assert (person.language, person.language_source) == ("ar", "backoffice")
+
+
+def test_the_persons_choice_outlasts_the_back_offices_puts(org_a, client, fake_twilio):
+    """Before any choice, the back office's explicit language counts, and a PUT that leaves
+    it out means French by default; once the person signed in with Arabic over that
+    default, Arabic is theirs whatever later PUTs say."""
+
+    def put(**overrides) -> tuple[str, str]:
+        body = beneficiary_body(**overrides)
+        if overrides.get("language") is None:
+            del body["language"]
+        response = org_a.api.put("/beneficiaries/DOS-1", body)
+        assert response.status_code in (200, 201), response.get_data(as_text=True)
+        person = db.session.scalars(select(Beneficiary)).one()
+        db.session.refresh(person)
+        return person.language, person.language_source
+
+    assert put() == ("fr", "default")
+    assert put(language="en") == ("en", "backoffice")
+    assert put() == ("fr", "default")
+    _sign_in_with_browser(client, fake_twilio, "ar")
+    assert put(language="en") == ("ar", "person")
+    assert put() == ("ar", "person")

@@ -1,5 +1,6 @@
 """Booking on a phone, confirmed by a counsellor in another browser, then moved and cancelled."""
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
@@ -59,7 +60,10 @@ def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessibl
     person.get_by_role("link", name="Annuler ce rendez-vous").click()
     assert_accessible(person, "cancel summary")
     person.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
-    expect(person.locator("main")).to_contain_text("Votre rendez-vous est annulé")
+    # The notice says which appointment was cancelled, as people say the day and the hour.
+    expect(person.locator("main")).to_contain_text(
+        re.compile(r"Votre rendez-vous du \S+ \d+ \S+ à \d+ h( \d+)? est annulé")
+    )
     expect(person.locator("main")).to_contain_text("Vous n'avez pas de rendez-vous prévu.")
 
 
