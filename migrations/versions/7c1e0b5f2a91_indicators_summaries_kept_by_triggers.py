@@ -18,6 +18,10 @@ depends_on = None
 OUTCOMES = "('attended', 'no_show', 'excused')"
 REMINDERS = "('reminder_48h', 'reminder_day')"
 COUNTED_SMS = "('sent', 'delivered', 'undelivered', 'failed')"
+ACTIVITY_STARTED = (
+    "kind IN ('immersion', 'training', 'volunteering', 'employment')"
+    " AND status IN ('in_progress', 'done')"
+)
 
 FUNCTIONS = f"""
 -- What the indicators see of each appointment, from the facts (the same as
@@ -206,6 +210,20 @@ def upgrade():
         postgresql_where=sa.text("status = 'attended'"),
         sqlite_where=sa.text("status = 'attended'"),
     )
+    op.create_index(
+        "ix_pathway_step_activity_started",
+        "pathway_step",
+        ["beneficiary_id"],
+        postgresql_include=["starts_on", "seen_started_on"],
+        postgresql_where=sa.text(ACTIVITY_STARTED),
+        sqlite_where=sa.text(ACTIVITY_STARTED),
+    )
+    op.create_index(
+        "ix_invitation_token_person_organisation",
+        "invitation_token",
+        ["beneficiary_id", "organisation_id"],
+        postgresql_include=["created_at"],
+    )
     op.create_table(
         "sms_day_count",
         sa.Column("organisation_id", sa.Integer(), nullable=False),
@@ -225,6 +243,8 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(DROP_FUNCTIONS)
     op.drop_table("sms_day_count")
+    op.drop_index("ix_invitation_token_person_organisation", table_name="invitation_token")
+    op.drop_index("ix_pathway_step_activity_started", table_name="pathway_step")
     op.drop_index("ix_appointment_fact_first_held", table_name="appointment_fact")
     op.drop_index("ix_appointment_fact_organisation_starts", table_name="appointment_fact")
     op.drop_table("appointment_fact")

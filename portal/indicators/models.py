@@ -3,8 +3,10 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.auth.models import InvitationToken
 from portal.core.db_types import UTCDateTime
 from portal.extensions import db
+from portal.pathway.models import PathwayStep
 
 
 class CohortFact(db.Model):
@@ -90,3 +92,24 @@ class SmsDayCount(db.Model):
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     messages: Mapped[int] = mapped_column(BigInteger)
     segments: Mapped[int] = mapped_column(BigInteger)
+
+
+# What the indicators look up once per person of a period (first activity started, first
+# invitation): the answer in the index itself, without a visit to the table per person.
+ACTIVITY_STARTED = text(
+    "kind IN ('immersion', 'training', 'volunteering', 'employment')"
+    " AND status IN ('in_progress', 'done')"
+)
+Index(
+    "ix_pathway_step_activity_started",
+    PathwayStep.beneficiary_id,
+    postgresql_include=["starts_on", "seen_started_on"],
+    postgresql_where=ACTIVITY_STARTED,
+    sqlite_where=ACTIVITY_STARTED,
+)
+Index(
+    "ix_invitation_token_person_organisation",
+    InvitationToken.beneficiary_id,
+    InvitationToken.organisation_id,
+    postgresql_include=["created_at"],
+)

@@ -28,12 +28,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+)
 
 from portal.appointments.models import AppointmentStatus
 from portal.auth.models import InvitationToken
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.core.clock import paris_day, paris_midnight, paris_today
+from portal.core.clock import PARIS, paris_day, paris_midnight, paris_today
 from portal.events.models import Event, EventRecipient
 from portal.extensions import db
 from portal.indicators.models import CohortFact, SmsDayCount
@@ -258,6 +271,8 @@ def _people_facts(organisation_id: int, people: Select) -> list[PersonFacts]:
         )
         .scalar_subquery()
     )
+    if summarised():
+        return _counted_in_postgres(people, activity, held, invited)
     rows = db.session.execute(
         people.with_only_columns(
             Beneficiary.rsa_registration_date,
@@ -269,17 +284,13 @@ def _people_facts(organisation_id: int, people: Select) -> list[PersonFacts]:
         )
     ).all()
     facts = []
-    months: dict[date, date] = {}  # a year of people has 365 registration days at most
     for registered_on, activated_at, referent, started_on, held_at, invited_at in rows:
-        month = months.get(registered_on) or months.setdefault(
-            registered_on, month_start(registered_on)
-        )
         sign_in = None
         if invited_at is not None and activated_at is not None and activated_at >= invited_at:
             sign_in = (activated_at - invited_at).total_seconds() / SECONDS_A_DAY
         facts.append(
             PersonFacts(
-                month=month,
+                month=month_start(registered_on),
                 activity_day=(started_on - registered_on).days if started_on else None,
                 appointment_day=(paris_day(held_at) - registered_on).days if held_at else None,
                 is_invited=invited_at is not None,
@@ -289,6 +300,31 @@ def _people_facts(organisation_id: int, people: Select) -> list[PersonFacts]:
             )
         )
     return facts
+
+
+def _counted_in_postgres(people: Select, activity, held, invited) -> list[PersonFacts]:
+    """The same facts with the day arithmetic done by PostgreSQL, as the loop above does
+    it (Paris days; seconds as a double divided by 86 400). A year of a department's people
+    then comes back as small numbers, not 100 000 dates and times to convert; and the rows,
+    named as PersonFacts' fields, serve as they are (30 000 objects fewer to make)."""
+    registered_on = Beneficiary.rsa_registration_date
+    activated_at = Beneficiary.activated_at
+    seconds = cast(func.extract("epoch", activated_at - invited), Float)
+    rows = db.session.execute(
+        people.with_only_columns(
+            cast(func.date_trunc("month", cast(registered_on, DateTime)), Date).label("month"),
+            (activity - registered_on).label("activity_day"),
+            (cast(func.timezone(PARIS.key, held), Date) - registered_on).label("appointment_day"),
+            invited.is_not(None).label("is_invited"),
+            case((activated_at >= invited, seconds / SECONDS_A_DAY)).label(
+                "sign_in_after_invitation_days"
+            ),
+            activated_at.is_not(None).label("is_activated"),
+            FollowUp.referent_name.label("referent"),
+            literal(False).label("is_anonymous"),
+        )
+    ).all()
+    return rows  # type: ignore[return-value] # the same attributes as PersonFacts
 
 
 def _followed(organisation_id: int) -> Select:
