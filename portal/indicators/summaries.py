@@ -82,8 +82,8 @@ def rebuild(progress: Callable[[str, int, int], None] | None = None) -> dict[str
     db.session.execute(SmsDayCount.__table__.delete())
     rows = {}
     for name, model, fill in (
-        ("appointments", Appointment, "indicators_fill_appointments"),
-        ("sms", SmsMessage, "indicators_fill_sms"),
+        ("appointments", Appointment, text("SELECT indicators_fill_appointments(:low, :high)")),
+        ("sms", SmsMessage, text("SELECT indicators_fill_sms(:low, :high)")),
     ):
         first, last = db.session.execute(select(func.min(model.id), func.max(model.id))).one()
         rows[name] = 0
@@ -92,10 +92,7 @@ def rebuild(progress: Callable[[str, int, int], None] | None = None) -> dict[str
         total = last - first + 1
         for low in range(first, last + 1, BATCH):
             high = min(low + BATCH - 1, last)
-            db.session.execute(
-                text(f"SELECT {fill}(:low, :high)"),  # nosec B608 # one of two names above
-                {"low": low, "high": high},
-            )
+            db.session.execute(fill, {"low": low, "high": high})
             if progress:
                 progress(name, high - first + 1, total)
         rows[name] = db.session.scalar(select(func.count()).select_from(model))
