@@ -15,6 +15,7 @@ from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.demo import seed_demo
 from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
+from portal.indicators import summaries as indicator_summaries
 from portal.organisations import services as organisations
 from portal.sms.sender import send_due
 
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(seed_demo)
     app.cli.add_command(end_sessions)
+    app.cli.add_command(indicators)
 
 
 @click.command("init-db")
@@ -219,3 +221,24 @@ def end_sessions(email: str | None, phone: str | None) -> None:
         account.end_sessions()
     db.session.commit()
     click.echo(f"Sessions ended: {len(accounts)} account(s).")
+
+
+@click.group("indicators")
+def indicators() -> None:
+    """The indicators' summaries."""
+
+
+@indicators.command("rebuild")
+def rebuild_indicators() -> None:
+    """Make the indicators' summaries again from the facts (PostgreSQL; safe while the
+    portal runs: writers wait for the end, then count on top)."""
+
+    def progress(name: str, done: int, total: int) -> None:
+        click.echo(f"{name}: {done * 100 // total} % ({done}/{total} ids)")
+
+    rows = indicator_summaries.rebuild(progress)
+    db.session.commit()
+    if not rows:
+        click.echo("Nothing to rebuild: on SQLite the indicators read the facts themselves.")
+        return
+    click.echo(f"Indicators rebuilt: {rows['appointments']} appointments, {rows['sms']} SMS.")

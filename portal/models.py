@@ -10,7 +10,7 @@ from portal.events.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from portal.indicators.models import CohortFact
+from portal.indicators.models import AppointmentFact, CohortFact, SmsDayCount
 from portal.offers.models import Offer, OfferInterest
 from portal.organisations.models import ApiKey, Counsellor, Organisation
 from portal.pathway.models import PathwayStep
@@ -20,7 +20,9 @@ __all__ = [
     "ApiKey",
     "Appointment",
     "Beneficiary",
+    "AppointmentFact",
     "CohortFact",
+    "SmsDayCount",
     "Counsellor",
     "Event",
     "EventRecipient",

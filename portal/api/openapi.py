@@ -110,7 +110,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Portail SPI back-office sync API",
-            "version": "1",
+            "version": "1.1",
             "description": DESCRIPTION,
         },
         "servers": [{"url": "/"}],

@@ -14,10 +14,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
 from portal.appointments.models import Appointment, AppointmentStatus
 from portal.appointments.status import set_status
 from portal.beneficiaries.models import FollowUp
+from portal.erasure.services import end_follow_up
 from portal.extensions import db
 from portal.indicators import services as indicators
 from portal.indicators.models import CohortFact
@@ -128,6 +130,7 @@ def test_erased_people_leave_nothing_that_identifies_them(cohort, org_a):
     assert columns == {
         "id",
         "organisation_id",
+        "beneficiary_id",  # only while the person is on the portal: see below
         "registration_month",
         "activity_day",
         "appointment_day",
@@ -135,6 +138,7 @@ def test_erased_people_leave_nothing_that_identifies_them(cohort, org_a):
         "sign_in_after_invitation_days",
         "is_activated",
     }
+    assert {fact.beneficiary_id for fact in facts} == {None}
     assert {fact.registration_month for fact in facts} == {date(2025, 3, 1)}
     assert sorted(f.activity_day for f in facts if f.activity_day is not None) == [
         30,
@@ -148,6 +152,43 @@ def test_erased_people_leave_nothing_that_identifies_them(cohort, org_a):
     assert sorted(f.appointment_day for f in facts if f.appointment_day is not None) == [12]
     assert [f.sign_in_after_invitation_days for f in facts if f.is_invited] == [10.0]
     assert db.session.query(FollowUp).filter_by(organisation_id=org_a.organisation.id).count() == 92
+
+
+def test_a_person_followed_again_counts_once(org_a, org_b):
+    """Let go while another organisation follows them (so not erased), then followed
+    again: the live person counts, not also the fact kept when the follow-up ended."""
+    organisation = org_a.organisation
+    person = make_beneficiary(organisation, rsa_registration_date=date(2025, 3, 10))
+    db.session.add(FollowUp(organisation=org_b.organisation, beneficiary=person, external_id="B-1"))
+    make_step(person, organisation, starts_on=date(2025, 4, 9))  # day 30
+    db.session.commit()
+
+    def march():
+        [cohort] = indicators.indicators(organisation.id, *MARCH).cohorts
+        return cohort.people, cohort.anonymous, cohort.in_activity[30]
+
+    assert march() == (1, 0, 1)
+    end_follow_up(organisation, _follow_up(organisation, person))
+    db.session.commit()
+    assert march() == (1, 1, 1)
+    db.session.add(FollowUp(organisation=organisation, beneficiary=person, external_id="A-2"))
+    db.session.commit()
+    assert march() == (1, 0, 0)  # as they are now: A's step went with the first follow-up
+    end_follow_up(organisation, _follow_up(organisation, person))
+    db.session.commit()
+    assert march() == (1, 1, 0)
+    assert db.session.query(CohortFact).count() == 1  # the latest, not one per ending
+    end_follow_up(org_b.organisation, _follow_up(org_b.organisation, person))  # erased
+    db.session.commit()
+    assert march() == (1, 1, 0)
+    # One fact for each organisation's cohort, neither pointing at anyone any more.
+    assert db.session.scalars(select(CohortFact.beneficiary_id)).all() == [None, None]
+
+
+def _follow_up(organisation, person) -> FollowUp:
+    return db.session.scalars(
+        select(FollowUp).filter_by(organisation_id=organisation.id, beneficiary_id=person.id)
+    ).one()
 
 
 def test_a_cohort_whose_days_have_not_all_passed_is_in_progress(org_a):
