@@ -2,7 +2,7 @@
 the link from a cohort fact to a person still on the portal (followed again: counted once)
 
 Revision ID: 7c1e0b5f2a91
-Revises: 1d1ca7025a70
+Revises: 73bc21edd204
 Create Date: 2026-12-04 14:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7c1e0b5f2a91"
-down_revision = "1d1ca7025a70"
+down_revision = "73bc21edd204"
 branch_labels = None
 depends_on = None
 
