@@ -33,6 +33,8 @@ def propose(beneficiary_id: int):
         (str(follow_up.organisation_id), follow_up.organisation.name)
         for follow_up in page.candidates
     ]
+    if not form.is_submitted() and len(form.organisation.choices) == 1:
+        form.organisation.data = form.organisation.choices[0][0]  # the only one: pre-chosen
     status = 200
     if form.is_submitted():
         if form.validate() and page.open_handover is None:
