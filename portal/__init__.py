@@ -30,6 +30,7 @@ from portal.core.problems import ApiProblem, problem_response
 from portal.core.web import RowIdConverter, page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
 from portal.extensions import babel, csrf, db, htmx, limiter, migrate
+from portal.handover.views import bp as handover_bp
 from portal.home.views import bp as home_bp
 from portal.indicators.views import bp as indicators_bp
 from portal.offers.views import bp as offers_bp
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(appointments_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(offers_staff_bp)
+    app.register_blueprint(handover_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
 

@@ -10,6 +10,7 @@ from portal.events.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from portal.handover.models import Handover
 from portal.indicators.models import AppointmentFact, CohortFact, SmsDayCount
 from portal.offers.models import Offer, OfferInterest
 from portal.organisations.models import ApiKey, Counsellor, Organisation
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "EventRecipient",
     "FollowUp",
+    "Handover",
     "InvitationToken",
     "Offer",
     "OfferInterest",

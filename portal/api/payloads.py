@@ -37,6 +37,9 @@ def beneficiary_payload(follow_up: FollowUp) -> dict[str, Any]:
             "activated_at": person.activated_at,
             "sms_opted_out": person.sms_opted_out,
             "followed_by": beneficiaries.followed_by(person),
+            "lead_organisation": person.lead_organisation.slug
+            if person.lead_organisation
+            else None,
             "created_at": person.created_at,
             "updated_at": person.updated_at,
         }

@@ -195,6 +195,9 @@ class BeneficiaryOut(BaseModel):
     activated_at: datetime | None
     sms_opted_out: bool
     followed_by: list[str]
+    # The slug of the organisation leading the pathway (a hand-over it accepted), or None
+    # while none has been agreed.
+    lead_organisation: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -51,10 +51,16 @@ class Beneficiary(SignInAccount, db.Model):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The organisation that leads the pathway, once one accepted a hand-over (portal/handover);
+    # None while none has been agreed, and again when the lead stops following the person.
+    lead_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
 
     follow_ups: Mapped[list["FollowUp"]] = relationship(
         back_populates="beneficiary", cascade="all, delete-orphan"
     )
+    lead_organisation: Mapped[Organisation | None] = relationship()
 
     __table_args__ = (
         CheckConstraint("phone LIKE '+%'", name="phone_e164"),

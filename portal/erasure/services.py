@@ -14,6 +14,8 @@ from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events.models import Event, EventRecipient
 from portal.extensions import db
+from portal.handover.models import Handover
+from portal.handover.services import organisation_leaves
 from portal.indicators.services import keep_anonymous_facts
 from portal.organisations.models import Organisation
 from portal.pathway.models import PathwayStep
@@ -33,6 +35,8 @@ def end_follow_up(organisation: Organisation, follow_up: FollowUp) -> bool:
     # organisation's cohorts.
     keep_anonymous_facts(organisation.id, person)
     cancel_future_appointments_of_organisation(organisation, person)
+    # Its proposals lapse, and it no longer leads the pathway.
+    organisation_leaves(organisation, person)
     db.session.execute(
         delete(PathwayStep).where(
             PathwayStep.organisation_id == organisation.id,
@@ -76,6 +80,8 @@ def erase(person: Beneficiary) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.execute(delete(InvitationToken).where(InvitationToken.beneficiary_id == person.id))
+    # Hand-over reasons are free text about the person.
+    db.session.execute(delete(Handover).where(Handover.beneficiary_id == person.id))
     others = db.session.scalars(
         select(Beneficiary.id).where(Beneficiary.phone == phone, Beneficiary.id != person.id)
     ).first()

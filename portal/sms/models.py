@@ -23,6 +23,7 @@ class SmsKind(enum.Enum):
     REMINDER_DAY = "reminder_day"
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"
     PHONE_CHANGED = "phone_changed"
+    LEAD_CHANGED = "lead_changed"  # another organisation now leads the pathway (handover)
 
 
 class SmsStatus(enum.Enum):

@@ -36,6 +36,7 @@ from portal.core.phones import display_phone
 from portal.core.web import MAX_ROW_ID
 from portal.events import webhooks
 from portal.extensions import db
+from portal.handover.models import Handover, HandoverStatus
 from portal.offers import services as offers
 from portal.offers.models import Offer, OfferInterest
 from portal.pathway.models import PathwayStep
@@ -153,6 +154,10 @@ THINGS = [
     # Counsellor accounts an administrator may act on (not identities of the matrix).
     Thing("colleague-1", "colleague", org=1),
     Thing("colleague-2", "colleague", org=2),
+    # Hand-overs about C (followed by both), by the organisation asked to take the lead: the
+    # one to 1 waits for its answer, the one to 2 was refused already.
+    Thing("handover-to-1", "handover", org=1),
+    Thing("handover-to-2", "handover", org=2),
     # The API's external ids: (person's id, step's id) in the namespace of one organisation.
     Thing("api-person-A", "api-person", org=1, person="A", namespace=1),
     Thing("api-person-C1", "api-person", org=1, person="C", namespace=1),
@@ -220,6 +225,11 @@ HTML_OBJECTS = {
     "auth.reset_two_step": ("colleague", _same_org),
     "static": ("file", _anyone),
     "indicators.export": ("table", _anyone),
+    "handover.propose": ("person", lambda who, it: follows(who, it.person)),
+    "handover.accept": ("handover", _same_org),
+    "handover.refuse": ("handover", _same_org),
+    # The proposing organisation: the other one of the two.
+    "handover.withdraw": ("handover", lambda who, it: who.org is not None and who.org != it.org),
 }
 # Ids read from the query string: ?deplacer= names the appointment being moved.
 QUERY_OBJECTS = {
@@ -455,6 +465,20 @@ def world(app, client, make_tenant, working_hours) -> World:
         "invitation-B": auth.create_invitation(people["B"], orgs[2]),
         "invitation-C": auth.create_invitation(people["C"], orgs[2]),
     }
+    things["handover-to-1"] = Handover(
+        beneficiary=people["C"],
+        from_organisation=orgs[2],
+        to_organisation=orgs[1],
+        reason="Relais vers 1",
+    )
+    things["handover-to-2"] = Handover(
+        beneficiary=people["C"],
+        from_organisation=orgs[1],
+        to_organisation=orgs[2],
+        reason="Relais vers 2",
+        status=HandoverStatus.REFUSED,
+    )
+    db.session.add_all([things["handover-to-1"], things["handover-to-2"]])
     db.session.commit()
 
     values = {label: str(thing.id) for label, thing in things.items()}

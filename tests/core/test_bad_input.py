@@ -217,6 +217,7 @@ def world(sign_in, client, working_hours):
         "step_external_id": "S-1",
         "name": "cohorts",  # an indicators table
         "counsellor_id": counsellor.id,
+        "handover_id": 1,  # none here: a hand-over needs two organisations
     }
     return {
         "clients": clients,
