@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
@@ -182,7 +182,9 @@ def slots_with_bookings(
             (Appointment.slot_id == Slot.id)
             & Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
         )
-        .options(joinedload(Appointment.beneficiary))
+        # The appointment's slot is the row's slot: no second (inner) join that would drop
+        # the free ones.
+        .options(contains_eager(Appointment.slot), joinedload(Appointment.beneficiary))
         .where(
             Slot.counsellor_id == counsellor.id,
             Slot.withdrawn_at.is_(None),

@@ -112,9 +112,12 @@ def _answer_row(appointment, message: str, error: str | None = None):
     return redirect(back_or(url_for("counsellor.index")))
 
 
-def _file_row(appointment, status: int = 200, **context):
+def _file_row(appointment, status: int = 200, failed_form=None, **context):
     return render_template(
-        "counsellor/_file_appointment.html", appointment=appointment, **_file_forms(), **context
+        "counsellor/_file_appointment.html",
+        appointment=appointment,
+        **_file_forms(failed_form),
+        **context,
     ), status
 
 
