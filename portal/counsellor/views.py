@@ -98,7 +98,7 @@ def _answer_row(appointment, message: str, error: str | None = None):
                 error=error,
                 now=utcnow(),
                 outcome_form=OutcomeForm(formdata=None),
-                whole_organisation=False,
+                whole_organisation=request.form.get("qui") == "organisation",
             )
         return render_template(
             "counsellor/_answered.html", appointment=appointment, message=message, error=error

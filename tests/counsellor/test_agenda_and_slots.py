@@ -99,6 +99,14 @@ def test_a_recorded_outcome_replaces_the_form_and_can_be_corrected(sign_in):
     item = page.split(f'id="agenda-{past.id}"')[1].split("</li>")[0]
     assert '<span class="status">Présence</span>' in item
     assert re.search(r'value="attended" id="issue-\d+-attended" checked', item)
+    # Corrected from the organisation's agenda: the row keeps saying whose it is.
+    corrected = browser.submit(
+        f"/conseiller/rendez-vous/{past.id}/issue",
+        {"depuis": "agenda", "qui": "organisation", "outcome": "excused"},
+        page="/conseiller/agenda?qui=organisation",
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert "Absence excusée" in corrected and "avec Claire Muller" in corrected
 
 
 def _next_march_mondays() -> tuple[date, date]:
