@@ -139,10 +139,10 @@ def _file_forms(failed_form=None) -> dict:
 
 def _refused_reason(appointment, form):
     """A reason missing or too long: said next to the field, on the page it came from,
-    with what was typed."""
+    with what was typed. A 422 for a page; htmx swaps only a 2xx, so the row comes as 200."""
     if request.form.get("depuis") == FROM_FILE:
         if request.htmx:
-            return _file_row(appointment, 422, failed_form=form)
+            return _file_row(appointment, failed_form=form)
         file = person_file(current_user, appointment.beneficiary_id or 0)
         if file is None:
             abort(404)
@@ -154,7 +154,7 @@ def _refused_reason(appointment, form):
             decline_form=form,
             blank_decline_form=form,
             confirm_form=ConfirmForm(),
-        ), 422
+        )
     return render_template(
         "counsellor/queue.html",
         requests=appointments.requests_to_answer(current_user),
