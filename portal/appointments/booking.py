@@ -76,7 +76,9 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     slot = bookable_slot(person, slot_id)
     if slot is None:
         raise AppointmentError("taken", "this slot can no longer be booked")
-    _check_room_for_one_more(person)
+    _lock_person(person)
+    _check_no_clash(person, slot)
+    _check_room_for_one_more(person, slot)
     appointment = Appointment(slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
     db.session.add(appointment)
     try:
@@ -92,16 +94,69 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
 
 
 # Enough for a pathway (an orientation, a follow-up, a contract), and a ceiling on what
-# one account, or whoever holds it, can take from everyone else and queue as SMS.
+# one account, or whoever holds it, can take from everyone else and queue as SMS. Each
+# organisation may set its own (Organisation.max_upcoming_appointments); this is the default.
 MAX_UPCOMING_APPOINTMENTS = 3
+# The longest slot there is (Slot's check constraint): how far back an appointment that
+# could still be running may have started.
+LONGEST_SLOT = timedelta(minutes=240)
 
 
-def _check_room_for_one_more(person: Beneficiary) -> None:
-    """Refuses a booking past MAX_UPCOMING_APPOINTMENTS. The person's row is locked first
-    (PostgreSQL), so two bookings at the same instant are counted one after the other."""
+def _lock_person(person: Beneficiary) -> None:
+    """Locks the person's row (PostgreSQL) so that two bookings or moves of one person at
+    the same instant are checked one after the other, never both against the same state."""
     db.session.execute(
         select(Beneficiary.id).where(Beneficiary.id == person.id).with_for_update()
     ).all()
+
+
+def clashing_appointment(
+    person: Beneficiary, slot: Slot, ignoring: Appointment | None = None
+) -> Appointment | None:
+    """The person's requested or confirmed appointment whose time overlaps the slot's, if
+    any (a missed appointment can cost a sanction of the RSA: two at once must never be)."""
+    candidates = db.session.scalars(
+        select(Appointment)
+        .join(Slot)
+        .where(
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(list(OPEN)),
+            Slot.starts_at > slot.starts_at - LONGEST_SLOT,
+            Slot.starts_at < slot.ends_at,
+        )
+        .order_by(Slot.starts_at)
+    )
+    return next(
+        (
+            other
+            for other in candidates
+            if other is not ignoring
+            and other.slot_id != slot.id
+            and other.slot.starts_at < slot.ends_at
+            and slot.starts_at < other.slot.ends_at
+        ),
+        None,
+    )
+
+
+def _check_no_clash(
+    person: Beneficiary, slot: Slot, ignoring: Appointment | None = None
+) -> None:
+    other = clashing_appointment(person, slot, ignoring)
+    if other is not None:
+        raise AppointmentError(
+            "clash", "the person already has an appointment at that time", other=other
+        )
+
+
+def upcoming_limit(slot: Slot) -> int:
+    return slot.organisation.max_upcoming_appointments
+
+
+def _check_room_for_one_more(person: Beneficiary, slot: Slot) -> None:
+    """Refuses a booking past the slot's organisation's ceiling of appointments to come
+    (all organisations' appointments count: it is one person's time)."""
+    limit = upcoming_limit(slot)
     count = db.session.scalar(
         select(func.count())
         .select_from(Appointment)
@@ -112,9 +167,9 @@ def _check_room_for_one_more(person: Beneficiary) -> None:
             Slot.starts_at >= utcnow(),
         )
     )
-    if count >= MAX_UPCOMING_APPOINTMENTS:
+    if count >= limit:
         raise AppointmentError(
-            "too_many", f"at most {MAX_UPCOMING_APPOINTMENTS} appointments to come at once"
+            "too_many", f"at most {limit} appointments to come at once", limit=limit
         )
 
 
@@ -186,6 +241,8 @@ def reschedule(
     new_slot = bookable_slot(person, new_slot_id)
     if new_slot is None or new_slot.id == appointment.slot_id:
         raise AppointmentError("taken", "this slot can no longer be booked")
+    _lock_person(person)
+    _check_no_clash(person, new_slot, ignoring=appointment)
     old_slot = appointment.slot
     moved = Appointment(slot=new_slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
     db.session.add(moved)

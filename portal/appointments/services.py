@@ -19,12 +19,14 @@ from portal.appointments.booking import (
     bookable_slots,
     cancel_by_beneficiary,
     change_deadline,
+    clashing_appointment,
     may_change,
     next_appointment,
     own_appointment,
     referent_for,
     reschedule,
     upcoming,
+    upcoming_limit,
 )
 from portal.appointments.calendar import calendar_file
 from portal.appointments.errors import AppointmentError
@@ -79,6 +81,7 @@ __all__ = [
     "cancel_by_beneficiary",
     "cancel_future_appointments_of_organisation",
     "change_deadline",
+    "clashing_appointment",
     "check_not_a_holiday",
     "list_for_organisation",
     "live_appointment",
@@ -99,6 +102,7 @@ __all__ = [
     "slots_with_bookings",
     "sync_step",
     "upcoming",
+    "upcoming_limit",
     "upsert_slot",
     "withdraw_slot",
 ]

@@ -81,7 +81,10 @@ def confirm(slot_id: int):
         flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
         return redirect(url_for("appointments.choose", deplacer=moving_id))
     form = ConfirmForm()
-    if form.validate_on_submit():
+    # Two appointments at once must never be: said before the button, and checked again
+    # under lock when it is pressed.
+    clash = services.clashing_appointment(current_user, slot, ignoring=moving)
+    if clash is None and form.validate_on_submit():
         try:
             if moving is not None:
                 appointment = services.reschedule(moving, slot_id)
@@ -90,12 +93,20 @@ def confirm(slot_id: int):
             db.session.commit()
         except services.AppointmentError as error:
             db.session.rollback()
+            if error.code == "clash":
+                return render_template(
+                    "appointments/confirm.html",
+                    slot=slot,
+                    form=form,
+                    moving=moving,
+                    clash=error.other,
+                ), 409
             if error.code == "too_many":
                 flash(
                     _(
                         "Vous avez déjà %(count)s rendez-vous à venir. "
                         "Annulez-en un pour en prendre un autre.",
-                        count=services.MAX_UPCOMING_APPOINTMENTS,
+                        count=error.limit,
                     ),
                     "error",
                 )
@@ -109,7 +120,9 @@ def confirm(slot_id: int):
             flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
             return redirect(url_for("appointments.choose", deplacer=moving_id))
         return redirect(url_for("appointments.detail", appointment_id=appointment.id, fait=1))
-    return render_template("appointments/confirm.html", slot=slot, form=form, moving=moving)
+    return render_template(
+        "appointments/confirm.html", slot=slot, form=form, moving=moving, clash=clash
+    ), (409 if clash is not None and request.method == "POST" else 200)
 
 
 @bp.route("/<int:appointment_id>")

@@ -35,8 +35,27 @@ def beneficiaries_with_phone(phone: str) -> list[Beneficiary]:
     )
 
 
-def request_sign_in_code(phone: str) -> SmsMessage | None:
-    """Makes a new code for a normalised mobile number and queues its SMS.
+# What the back office sends when it knows nothing better: it says little of what the
+# person reads.
+DEFAULT_LANGUAGE = "fr"
+
+
+def reading_language(saved: str, chosen: str | None, browser: str | None) -> str:
+    """The language a person reads on the way in: one they chose on the portal wins; their
+    browser's wins over the account's French (the back office's default, which says
+    nothing) but not over another language the back office set; else the account's."""
+    if chosen:
+        return chosen
+    if browser and browser != DEFAULT_LANGUAGE and saved == DEFAULT_LANGUAGE:
+        return browser
+    return saved
+
+
+def request_sign_in_code(
+    phone: str, chosen: str | None = None, browser: str | None = None
+) -> SmsMessage | None:
+    """Makes a new code for a normalised mobile number and queues its SMS, in the language
+    the person reads the sign-in page in (see reading_language).
 
     Every number gets a code row, but only a number somebody on the portal uses gets
     an SMS: from outside, a known and an unknown number look the same. Earlier codes
@@ -57,7 +76,7 @@ def request_sign_in_code(phone: str) -> SmsMessage | None:
         db.session.flush()
         return None
     # A couple shares the number: one SMS, in the language of the first of them.
-    language = people[0].language
+    language = reading_language(people[0].language, chosen, browser)
     with force_locale(language):
         body = render_template("sms/sign_in_code.txt", code=code).strip()
     return queue_sms(

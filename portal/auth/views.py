@@ -98,7 +98,7 @@ def phone():
         return redirect(url_for("home.index"))
     form = PhoneForm()
     if form.validate_on_submit():
-        message = services.request_sign_in_code(form.normalised_phone)
+        message = services.request_sign_in_code(form.normalised_phone, *_languages_asked())
         db.session.commit()
         if message is not None:
             send_in_background(message.id)
@@ -157,10 +157,22 @@ def choose():
     return render_template("auth/choose.html", form=form)
 
 
+def _languages_asked() -> tuple[str | None, str | None]:
+    """The language chosen on the portal in this session, and the browser's best match."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("language")
+    return (
+        chosen if chosen in languages else None,
+        request.accept_languages.best_match(list(languages)),
+    )
+
+
 def _finish_beneficiary_sign_in(beneficiary: Beneficiary):
-    # A language chosen on the way in is the person's choice: keep it on their account.
-    if session.get("language") in current_app.config["LANGUAGES"]:
-        beneficiary.language = session["language"]
+    # The language the person read the sign-in pages in is theirs: kept on their account,
+    # so that pages after sign-in and SMS speak it too.
+    language = services.reading_language(beneficiary.language, *_languages_asked())
+    if language != beneficiary.language:
+        beneficiary.language = language
     services.mark_signed_in(beneficiary)
     db.session.commit()
     start_session(beneficiary)

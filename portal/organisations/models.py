@@ -19,6 +19,8 @@ class Organisation(db.Model):
     # Shown at the start of every SMS ("Dép. Bas-Rhin"); the name when empty.
     sms_sender_name: Mapped[str | None] = mapped_column(String(40))
     cancellation_limit_minutes: Mapped[int] = mapped_column(default=120)
+    # How many requested or confirmed appointments to come one person may hold at once.
+    max_upcoming_appointments: Mapped[int] = mapped_column(default=3, server_default="3")
     # Reminders: so many hours before (None: none), and on the morning of the day at
     # this hour, Paris time (None: none).
     reminder_hours_before: Mapped[int | None] = mapped_column(default=48)
@@ -34,6 +36,9 @@ class Organisation(db.Model):
     __table_args__ = (
         CheckConstraint("slug <> ''", name="slug_not_empty"),
         CheckConstraint("cancellation_limit_minutes >= 0", name="cancellation_limit_positive"),
+        CheckConstraint(
+            "max_upcoming_appointments BETWEEN 1 AND 10", name="upcoming_appointments_1_to_10"
+        ),
         CheckConstraint(
             "reminder_hours_before IS NULL OR reminder_hours_before BETWEEN 1 AND 168",
             name="reminder_within_a_week",

@@ -348,3 +348,116 @@ def test_the_booking_page_says_why_a_fourth_is_refused(setting, sign_in):
     response = client.submit(f"/rendez-vous/creneaux/{slot.id}", {})
     assert response.headers["Location"] == "/rendez-vous/"
     assert "déjà 3 rendez-vous à venir" in client.get("/rendez-vous/").get_data(as_text=True)
+
+
+# -- Never two appointments at once ------------------------------------------------------------
+
+
+def test_a_slot_at_the_same_hour_with_another_counsellor_is_refused_and_named(setting):
+    """A missed appointment can cost a sanction: the person never holds two at once."""
+    organisation, counsellor, person = setting
+    other_counsellor = make_counsellor(organisation)
+    first = services.book(person, make_slot(counsellor, starts_in=timedelta(days=3)).id)
+    db.session.commit()
+    overlapping = make_slot(
+        other_counsellor,
+        starts_in=timedelta(days=3, minutes=15),
+        mode=SlotMode.VIDEO,
+        location=None,
+    )
+    with pytest.raises(services.AppointmentError) as refused:
+        services.book(person, overlapping.id)
+    assert (refused.value.code, refused.value.other) == ("clash", first)
+    db.session.rollback()
+    assert len(services.upcoming(person)) == 1
+
+
+def test_back_to_back_appointments_do_not_clash(setting):
+    _organisation, counsellor, person = setting
+    first = make_slot(counsellor, starts_in=timedelta(days=3))  # 30 minutes long
+    services.book(person, first.id)
+    services.book(person, make_slot(counsellor, starts_in=timedelta(days=3, minutes=30)).id)
+    db.session.commit()
+    assert len(services.upcoming(person)) == 2
+
+
+def test_a_long_appointment_clashes_with_one_starting_inside_it(setting):
+    _organisation, counsellor, person = setting
+    services.book(
+        person, make_slot(counsellor, starts_in=timedelta(days=3), duration_minutes=240).id
+    )
+    inside = make_slot(counsellor, starts_in=timedelta(days=3, hours=3, minutes=50))
+    with pytest.raises(services.AppointmentError) as refused:
+        services.book(person, inside.id)
+    assert refused.value.code == "clash"
+
+
+def test_a_cancelled_or_declined_appointment_leaves_its_time_free(setting):
+    _organisation, counsellor, person = setting
+    first = services.book(person, make_slot(counsellor, starts_in=timedelta(days=3)).id)
+    services.cancel_by_beneficiary(first)
+    db.session.commit()
+    services.book(person, make_slot(counsellor, starts_in=timedelta(days=3, minutes=10)).id)
+    db.session.commit()
+    assert len(services.upcoming(person)) == 1
+
+
+def test_moving_onto_the_hour_of_another_appointment_is_refused(setting):
+    """The case seen on the demo: Wednesday 10:00 pending, Thursday moved onto Wednesday."""
+    organisation, counsellor, person = setting
+    wednesday = services.book(person, make_slot(counsellor, starts_in=timedelta(days=3)).id)
+    thursday = services.book(person, make_slot(counsellor, starts_in=timedelta(days=4)).id)
+    db.session.commit()
+    elsewhere = make_slot(make_counsellor(organisation), starts_in=timedelta(days=3))
+    with pytest.raises(services.AppointmentError) as refused:
+        services.reschedule(thursday, elsewhere.id)
+    assert (refused.value.code, refused.value.other) == ("clash", wednesday)
+    db.session.rollback()
+    assert thursday.status is AppointmentStatus.REQUESTED
+
+
+def test_moving_an_appointment_to_a_time_that_overlaps_only_itself_is_allowed(setting):
+    _organisation, counsellor, person = setting
+    appointment = services.book(person, make_slot(counsellor, starts_in=timedelta(days=3)).id)
+    db.session.commit()
+    later = make_slot(counsellor, starts_in=timedelta(days=3, minutes=15))
+    moved = services.reschedule(appointment, later.id)
+    db.session.commit()
+    assert [a.id for a in services.upcoming(person)] == [moved.id]
+
+
+def test_the_page_names_the_other_appointment_and_offers_no_button(setting, sign_in):
+    organisation, counsellor, person = setting
+    services.book(person, make_slot(counsellor, starts_in=timedelta(days=3)).id)
+    db.session.commit()
+    other = make_counsellor(organisation)
+    other.name = "Karim Benali"
+    overlapping = make_slot(other, starts_in=timedelta(days=3, minutes=10))
+    client = Browser(sign_in(person))
+    page = client.get(f"/rendez-vous/creneaux/{overlapping.id}").get_data(as_text=True)
+    assert "déjà un rendez-vous à ce moment-là" in page
+    assert counsellor.name in page
+    assert "Demander ce rendez-vous" not in page
+    # A POST made anyway (an old tab) is refused the same way, and books nothing.
+    response = client.submit(f"/rendez-vous/creneaux/{overlapping.id}", {}, page="/rendez-vous/")
+    assert response.status_code == 409
+    assert "déjà un rendez-vous à ce moment-là" in response.get_data(as_text=True)
+    assert len(services.upcoming(person)) == 1
+
+
+def test_the_ceiling_of_appointments_to_come_is_the_organisations(setting, sign_in):
+    organisation, counsellor, person = setting
+    organisation.max_upcoming_appointments = 2
+    db.session.commit()
+    for n in range(2):
+        services.book(person, make_slot(counsellor, starts_in=timedelta(days=3, hours=n)).id)
+    db.session.commit()
+    with pytest.raises(services.AppointmentError) as refused:
+        services.book(person, make_slot(counsellor, starts_in=timedelta(days=4)).id)
+    assert (refused.value.code, refused.value.limit) == ("too_many", 2)
+    db.session.rollback()
+    client = Browser(sign_in(person))
+    client.submit(
+        f"/rendez-vous/creneaux/{make_slot(counsellor, starts_in=timedelta(days=5)).id}", {}
+    )
+    assert "déjà 2 rendez-vous à venir" in client.get("/rendez-vous/").get_data(as_text=True)

@@ -74,25 +74,9 @@ def test_two_bookings_at_the_same_instant_do_not_pass_the_cap_together(sign_in):
         book(person, make_slot(counsellor, starts_in=timedelta(days=3, hours=n)).id)
     db.session.commit()
     targets = [make_slot(counsellor, starts_in=timedelta(days=5, hours=n)).id for n in range(2)]
-    browsers = []
-    for slot_id in targets:
-        client = sign_in(person)
-        page = client.get(f"/rendez-vous/creneaux/{slot_id}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        browsers.append((client, slot_id, token))
-    start = threading.Barrier(2)
-    answers = []
-
-    def tap(client, slot_id, token):
-        start.wait()
-        response = client.post(f"/rendez-vous/creneaux/{slot_id}", data={"csrf_token": token})
-        answers.append(response.headers.get("Location", ""))
-
-    threads = [threading.Thread(target=tap, args=args) for args in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = [
+        response.headers.get("Location", "") for response in _tap_at_once(sign_in, person, targets)
+    ]
     db.session.expire_all()
     live = db.session.scalars(
         select(Appointment).where(
@@ -101,3 +85,46 @@ def test_two_bookings_at_the_same_instant_do_not_pass_the_cap_together(sign_in):
     ).all()
     assert len(live) == 1, answers
     assert sorted(answers)[0] == "/rendez-vous/", answers
+
+
+def test_two_slots_at_the_same_hour_tapped_at_once_make_one_appointment(sign_in):
+    """One person, two browsers, two counsellors' slots at the same hour: one booking."""
+    from datetime import timedelta
+
+    organisation = make_organisation()
+    person = make_beneficiary(organisation)
+    targets = [
+        make_slot(make_counsellor(organisation), starts_in=timedelta(days=3)).id for _ in range(2)
+    ]
+    statuses = [response.status_code for response in _tap_at_once(sign_in, person, targets)]
+    db.session.expire_all()
+    live = db.session.scalars(
+        select(Appointment).where(Appointment.beneficiary_id == person.id)
+    ).all()
+    assert len(live) == 1
+    assert sorted(statuses) == [302, 409], statuses
+
+
+def _tap_at_once(sign_in, person, slot_ids: list[int]) -> list:
+    """The person, signed in in one browser per slot, taps "book" in all at the same instant."""
+    browsers = []
+    for slot_id in slot_ids:
+        client = sign_in(person)
+        page = client.get(f"/rendez-vous/creneaux/{slot_id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        browsers.append((client, slot_id, token))
+    start = threading.Barrier(len(browsers))
+    responses = []
+
+    def tap(client, slot_id, token):
+        start.wait()
+        responses.append(
+            client.post(f"/rendez-vous/creneaux/{slot_id}", data={"csrf_token": token})
+        )
+
+    threads = [threading.Thread(target=tap, args=args) for args in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return responses

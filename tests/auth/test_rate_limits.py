@@ -5,8 +5,11 @@ import redis
 
 from portal import create_app
 from portal.extensions import limiter
-from tests.conftest import Browser, _test_config
+from tests.conftest import IS_POSTGRES, Browser, _test_config
 from tests.factories import make_beneficiary
+
+# scripts/test runs the SQLite and PostgreSQL passes at once: each its own Redis databases.
+SHARED_DB, SCANNED_DB = (13, 12) if IS_POSTGRES else (15, 14)
 
 
 def test_codes_for_one_number_are_limited_whatever_its_spelling(browser, fake_twilio):
@@ -47,7 +50,10 @@ def test_the_limit_is_shared_by_several_workers_through_redis(fake_twilio, _sche
         redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis must run on 127.0.0.1:6379 for this test")
-    config = {**_test_config(fake_twilio), "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    config = {
+        **_test_config(fake_twilio),
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{SHARED_DB}",
+    }
     workers = [create_app(config), create_app(config)]
     with workers[0].app_context():
         limiter.reset()
@@ -94,12 +100,15 @@ def test_other_addresses_are_not_held_back_by_a_busy_one(browser):
 
 def test_the_limiter_store_holds_no_phone_number(fake_twilio, _schema):
     try:
-        store = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1, db=14)
+        store = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1, db=SCANNED_DB)
         store.ping()
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis must run on 127.0.0.1:6379 for this test")
     store.flushdb()
-    config = {**_test_config(fake_twilio), "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14"}
+    config = {
+        **_test_config(fake_twilio),
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{SCANNED_DB}",
+    }
     app = create_app(config)
     with app.app_context():
         Browser(app.test_client()).submit("/connexion", {"phone": "06 12 34 56 78"})

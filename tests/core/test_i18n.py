@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 
 from portal.auth import services
 from portal.extensions import db
+from tests.conftest import Browser, csrf_token_from
 from tests.factories import make_beneficiary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,3 +104,48 @@ def test_the_catalogs_hold_every_string_of_the_code(tmp_path):
     extracted = {m.id for m in read_po(pot.open("rb")) if m.id}
     catalog = {m.id for m in read_po((ROOT / "translations/fr/LC_MESSAGES/messages.po").open("rb"))}
     assert extracted - catalog == set()
+
+
+def _sign_in_with_browser(client, fake_twilio, accept_language: str) -> str:
+    """Signs in by SMS code from a browser that asks for `accept_language`; the SMS body."""
+    headers = {"Accept-Language": accept_language}
+    browser = Browser(client)
+    browser.submit("/connexion", {"phone": "06 12 34 56 78"}, headers=headers)
+    sms = fake_twilio.wait_for(1)[-1].body
+    code = re.search(r"\b(\d{6})\b", sms).group(1)
+    page = browser.client.get("/connexion/code", headers=headers).get_data(as_text=True)
+    browser.client.post(
+        "/connexion/code",
+        data={"code": code, "csrf_token": csrf_token_from(page)},
+        headers=headers,
+    )
+    return sms
+
+
+def test_an_arabic_phone_keeps_arabic_after_sign_in_over_the_back_offices_french(
+    client, fake_twilio
+):
+    """The back office's default French says nothing; the phone asking for Arabic does."""
+    person = make_beneficiary(phone="+33612345678", language="fr")
+    sms = _sign_in_with_browser(client, fake_twilio, "ar")
+    assert re.search(r"[\u0600-\u06FF]", sms), sms
+    home = client.get("/accueil", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'dir="rtl"' in home
+    db.session.refresh(person)
+    assert person.language == "ar"  # so reminders and notices speak Arabic too
+
+
+def test_a_language_the_back_office_set_is_not_overridden_by_the_browser(client, fake_twilio):
+    person = make_beneficiary(phone="+33612345678", language="en")
+    sms = _sign_in_with_browser(client, fake_twilio, "ar")
+    assert not re.search(r"[\u0600-\u06FF]", sms), sms
+    db.session.refresh(person)
+    assert person.language == "en"
+
+
+def test_a_french_browser_leaves_an_arabic_account_in_arabic(client, fake_twilio):
+    person = make_beneficiary(phone="+33612345678", language="ar")
+    sms = _sign_in_with_browser(client, fake_twilio, "fr-FR,fr;q=0.9")
+    assert re.search(r"[\u0600-\u06FF]", sms), sms
+    db.session.refresh(person)
+    assert person.language == "ar"
