@@ -15,14 +15,29 @@ from portal.appointments.models import SlotMode, SlotPurpose
 from portal.core.forms import BoundedIntegerField
 
 
-class DeclineForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Motif (la personne le lira)"),
+def _reason_for_the_person(label, example) -> TextAreaField:
+    """A reason the person will read in an SMS: required, short."""
+    return TextAreaField(
+        label,
         validators=[
             DataRequired(_l("Écrivez un motif : la personne le lira dans un SMS.")),
             Length(max=300, message=_l("300 caractères au plus.")),
         ],
-        description=_l("Par exemple : je suis absente ce jour-là, choisissez un autre moment."),
+        description=example,
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = _reason_for_the_person(
+        _l("Motif (la personne le lira)"),
+        _l("Par exemple : je suis absente ce jour-là, choisissez un autre moment."),
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = _reason_for_the_person(
+        _l("Motif de l'annulation (la personne le lira)"),
+        _l("Par exemple : je suis malade, je vous propose un autre moment."),
     )
 
 
@@ -54,6 +69,11 @@ PURPOSE_CHOICES = [
 class SlotForm(FlaskForm):
     first_day = DateField(_l("Jour"), validators=[InputRequired(_l("Choisissez un jour."))])
     time = TimeField(_l("Heure"), validators=[InputRequired(_l("Choisissez une heure."))])
+    until_time = TimeField(
+        _l("Jusqu'à (facultatif)"),
+        validators=[Optional()],
+        description=_l("Plusieurs moments à la suite, le dernier finit avant cette heure."),
+    )
     duration_minutes = BoundedIntegerField(
         _l("Durée en minutes"),
         default=30,

@@ -72,21 +72,45 @@ def organisation_appointment(organisation_id: int, appointment_id: int) -> Appoi
     ).first()
 
 
-def agenda(counsellor: Counsellor, start: datetime, end: datetime) -> list[Appointment]:
-    """The counsellor's own appointments between two moments, soonest first."""
+def agenda(
+    counsellor: Counsellor, start: datetime, end: datetime, whole_organisation: bool = False
+) -> list[Appointment]:
+    """The counsellor's own appointments between two moments (or all the organisation's),
+    soonest first, with their people."""
+    owner = (
+        Slot.organisation_id == counsellor.organisation_id
+        if whole_organisation
+        else Slot.counsellor_id == counsellor.id
+    )
     return list(
         db.session.scalars(
             select(Appointment)
             .join(Slot)
             .options(joinedload(Appointment.slot), joinedload(Appointment.beneficiary))
             .where(
-                Slot.counsellor_id == counsellor.id,
+                owner,
                 Slot.starts_at >= start,
                 Slot.starts_at < end,
                 Appointment.status.not_in(
                     [AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED]
                 ),
             )
-            .order_by(Slot.starts_at)
+            .order_by(Slot.starts_at, Appointment.id)
+        )
+    )
+
+
+def appointments_of_person(organisation_id: int, beneficiary_id: int) -> list[Appointment]:
+    """Every appointment of the person on the organisation's slots, the latest first: what
+    other organisations booked with them is theirs to show."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(Slot)
+            .where(
+                Appointment.beneficiary_id == beneficiary_id,
+                Slot.organisation_id == organisation_id,
+            )
+            .order_by(Slot.starts_at.desc(), Appointment.id.desc())
         )
     )

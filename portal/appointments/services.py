@@ -32,6 +32,7 @@ from portal.appointments.calendar import calendar_file
 from portal.appointments.errors import AppointmentError
 from portal.appointments.lists import (
     agenda,
+    appointments_of_person,
     list_for_organisation,
     organisation_appointment,
     requests_to_answer,
@@ -44,10 +45,10 @@ from portal.appointments.slots import (
     live_appointment,
     local_start,
     own_slot,
-    own_slots,
     publish_slots,
     slot_by_external_id,
     slot_state,
+    slots_with_bookings,
     upsert_slot,
     withdraw_slot,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "SlotState",
     "SlotUpsert",
     "agenda",
+    "appointments_of_person",
     "book",
     "bookable_slot",
     "bookable_slots",
@@ -90,7 +92,6 @@ __all__ = [
     "organisation_appointment",
     "own_appointment",
     "own_slot",
-    "own_slots",
     "publish_slots",
     "referent_for",
     "requests_to_answer",
@@ -98,6 +99,7 @@ __all__ = [
     "set_status",
     "slot_by_external_id",
     "slot_state",
+    "slots_with_bookings",
     "sync_step",
     "upcoming",
     "upcoming_limit",

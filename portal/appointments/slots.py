@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
@@ -169,25 +170,30 @@ def withdraw_slot(slot: Slot, cancel_booking: bool) -> None:
     db.session.flush()
 
 
-def own_slots(counsellor: Counsellor, now: datetime | None = None) -> list[tuple[Slot, bool]]:
-    """The counsellor's future slots, each with whether it is booked."""
-    now = now or utcnow()
-    slots = db.session.scalars(
-        select(Slot)
+def slots_with_bookings(
+    counsellor: Counsellor, start: datetime, end: datetime
+) -> list[tuple[Slot, Appointment | None]]:
+    """The counsellor's slots still offered between two moments, soonest first, each with
+    the appointment that holds it (and its person), in one query."""
+    rows = db.session.execute(
+        select(Slot, Appointment)
+        .outerjoin(
+            Appointment,
+            (Appointment.slot_id == Slot.id)
+            & Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
+        )
+        # The appointment's slot is the row's slot: no second (inner) join that would drop
+        # the free ones.
+        .options(contains_eager(Appointment.slot), joinedload(Appointment.beneficiary))
         .where(
-            Slot.counsellor_id == counsellor.id, Slot.withdrawn_at.is_(None), Slot.starts_at >= now
+            Slot.counsellor_id == counsellor.id,
+            Slot.withdrawn_at.is_(None),
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
         )
-        .order_by(Slot.starts_at)
-    ).all()
-    booked = set(
-        db.session.scalars(
-            select(Appointment.slot_id).where(
-                Appointment.slot_id.in_([slot.id for slot in slots]),
-                Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
-            )
-        )
+        .order_by(Slot.starts_at, Slot.id)
     )
-    return [(slot, slot.id in booked) for slot in slots]
+    return [(slot, appointment) for slot, appointment in rows]
 
 
 def local_start(day: date, at: time) -> datetime:
@@ -208,8 +214,10 @@ def publish_slots(
     location: str | None,
     purpose: SlotPurpose,
     repeat_until: date | None = None,
+    until: time | None = None,
 ) -> list[Slot]:
-    """One slot, or the same one every week until `repeat_until`; holidays are refused."""
+    """One slot, or back-to-back ones until `until` (the last one ends by then); the same
+    every week until `repeat_until`; holidays are refused."""
     organisation = counsellor.organisation
     days = [first_day]
     if repeat_until is not None:
@@ -223,9 +231,10 @@ def publish_slots(
         raise AppointmentError(
             "location_required", "an address is needed for an in-person slot", "location"
         )
+    times = _times_of_day(at, until, duration_minutes)
     slots = []
-    for day in days:
-        starts_at = local_start(day, at)
+    for day, at_time in ((day, at_time) for day in days for at_time in times):
+        starts_at = local_start(day, at_time)
         if starts_at <= utcnow():
             raise AppointmentError("past", "this moment is already past", "first_day")
         check_not_a_holiday(organisation, starts_at)
@@ -243,3 +252,21 @@ def publish_slots(
         slots.append(slot)
     db.session.flush()
     return slots
+
+
+def _times_of_day(at: time, until: time | None, duration_minutes: int) -> list[time]:
+    """The start times of back-to-back slots from `at`, the last one ending by `until`."""
+    if until is None:
+        return [at]
+    day = date(2000, 1, 3)  # any day: only wall-clock times are added here
+    start, end = datetime.combine(day, at), datetime.combine(day, until)
+    step = timedelta(minutes=duration_minutes)
+    if start + step > end:
+        raise AppointmentError(
+            "bad_until", "the end time leaves no room for one slot after the start", "until"
+        )
+    times = []
+    while start + step <= end:
+        times.append(start.time())
+        start += step
+    return times

@@ -79,7 +79,13 @@ def cancel(
     record("appointment.cancelled", appointment, by, reason=reason)
     sync_step(appointment)
     if tell_person:
-        notify(appointment, SmsKind.APPOINTMENT_CANCELLED, "sms/appointment_cancelled.txt")
+        # A counsellor's reason is written for the person; the back office's is a code.
+        notify(
+            appointment,
+            SmsKind.APPOINTMENT_CANCELLED,
+            "sms/appointment_cancelled.txt",
+            reason=reason if by == "counsellor" else None,
+        )
     db.session.flush()
 
 

@@ -1,16 +1,22 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.appointments import services as appointments
-from portal.appointments.forms import DeclineForm, OutcomeForm, SlotForm
+from portal.appointments.forms import (
+    PURPOSE_CHOICES,
+    CancelForm,
+    DeclineForm,
+    OutcomeForm,
+    SlotForm,
+)
 from portal.appointments.models import AppointmentStatus, SlotMode, SlotPurpose
 from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.beneficiaries import services as beneficiaries
-from portal.core.clock import paris_day, paris_midnight, paris_today, utcnow
+from portal.core.clock import PARIS, paris_day, paris_midnight, paris_today, utcnow
 from portal.core.forms import ConfirmForm
 from portal.core.web import back_or, query_date
 from portal.counsellor.services import person_file
@@ -19,6 +25,12 @@ from portal.extensions import db
 from portal.offers import services as offers
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
+
+
+@bp.context_processor
+def staff_words() -> dict:
+    """Slot purposes in the counsellors' words (the person's pages say them at length)."""
+    return {"purpose_labels": {choice.value: choice.label for choice in PURPOSE_CHOICES}}
 
 
 @bp.route("/")
@@ -66,14 +78,92 @@ def _appointment_or_404(appointment_id: int):
     return appointment
 
 
+# Where an action on an appointment was made: the form says so, and the answer (the row
+# alone for htmx, the page again otherwise) goes back there.
+FROM_FILE = "dossier"
+FROM_AGENDA = "agenda"
+
+
 def _answer_row(appointment, message: str, error: str | None = None):
     """After an action: the row alone for htmx, the page it came from otherwise."""
+    origin = request.form.get("depuis")
     if request.htmx:
+        if origin == FROM_FILE:
+            return _file_row(appointment, message=message, error=error)
+        if origin == FROM_AGENDA:
+            return render_template(
+                "counsellor/_agenda_appointment.html",
+                appointment=appointment,
+                message=message,
+                error=error,
+                now=utcnow(),
+                outcome_form=OutcomeForm(formdata=None),
+                whole_organisation=request.form.get("qui") == "organisation",
+            )
         return render_template(
             "counsellor/_answered.html", appointment=appointment, message=message, error=error
         )
     flash(error or message, "error" if error else "info")
+    if origin == FROM_FILE and appointment.beneficiary_id is not None:
+        return redirect(
+            url_for("counsellor.person", beneficiary_id=appointment.beneficiary_id)
+            + f"#rdv-{appointment.id}"
+        )
     return redirect(back_or(url_for("counsellor.index")))
+
+
+def _file_row(appointment, status: int = 200, failed_form=None, **context):
+    return render_template(
+        "counsellor/_file_appointment.html",
+        appointment=appointment,
+        **_file_forms(failed_form),
+        **context,
+    ), status
+
+
+def _file_forms(failed_form=None) -> dict:
+    """The blank forms of a file's appointment rows, and the one that failed, if any."""
+    forms = {
+        "confirm_form": ConfirmForm(),
+        "decline_form": DeclineForm(formdata=None),
+        "cancel_form": CancelForm(formdata=None),
+        "outcome_form": OutcomeForm(formdata=None),
+        "now": utcnow(),
+    }
+    if isinstance(failed_form, CancelForm):
+        forms["failed_cancel"] = failed_form
+    elif isinstance(failed_form, DeclineForm):
+        forms["failed_decline"] = failed_form
+    return forms
+
+
+def _refused_reason(appointment, form):
+    """A reason missing or too long: said next to the field, on the page it came from,
+    with what was typed. A 422 for a page; htmx swaps only a 2xx, so the row comes as 200."""
+    if request.form.get("depuis") == FROM_FILE:
+        if request.htmx:
+            return _file_row(appointment, failed_form=form)
+        file = person_file(current_user, appointment.beneficiary_id or 0)
+        if file is None:
+            abort(404)
+        return _render_file(file, 422, failed_form=form, failed_id=appointment.id)
+    if request.htmx:
+        return render_template(
+            "counsellor/_request.html",
+            appointment=appointment,
+            decline_form=form,
+            blank_decline_form=form,
+            confirm_form=ConfirmForm(),
+        )
+    return render_template(
+        "counsellor/queue.html",
+        requests=appointments.requests_to_answer(current_user),
+        interests=offers.interests_to_acknowledge(current_user),
+        decline_form=form,
+        blank_decline_form=DeclineForm(formdata=None),
+        confirm_form=ConfirmForm(),
+        failed_id=appointment.id,
+    ), 422
 
 
 @bp.route("/rendez-vous/<int:appointment_id>/confirmer", methods=["POST"])
@@ -99,23 +189,7 @@ def decline(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
     form = DeclineForm()
     if not form.validate_on_submit():
-        if request.htmx:
-            return render_template(
-                "counsellor/_request.html",
-                appointment=appointment,
-                decline_form=form,
-                blank_decline_form=form,
-                confirm_form=ConfirmForm(),
-            )
-        return render_template(
-            "counsellor/queue.html",
-            requests=appointments.requests_to_answer(current_user),
-            interests=offers.interests_to_acknowledge(current_user),
-            decline_form=form,
-            blank_decline_form=DeclineForm(formdata=None),
-            confirm_form=ConfirmForm(),
-            failed_id=appointment.id,
-        ), 422
+        return _refused_reason(appointment, form)
     try:
         appointments.set_status(
             appointment, AppointmentStatus.DECLINED, form.reason.data.strip(), by="counsellor"
@@ -127,17 +201,40 @@ def decline(appointment_id: int):
     return _answer_row(appointment, _("Refusé. Un SMS prévient la personne, avec votre motif."))
 
 
+@bp.route("/rendez-vous/<int:appointment_id>/annuler", methods=["POST"])
+@roles_required(*STAFF)
+def cancel(appointment_id: int):
+    """Cancels a requested or confirmed appointment with a reason: the person reads it in
+    an SMS, the back office gets an event."""
+    appointment = _appointment_or_404(appointment_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _refused_reason(appointment, form)
+    try:
+        appointments.cancel(appointment, by="counsellor", reason=form.reason.data.strip())
+    except appointments.AppointmentError:
+        db.session.rollback()
+        return _answer_row(appointment, "", _("Ce rendez-vous ne peut plus être annulé."))
+    db.session.commit()
+    return _answer_row(appointment, _("Annulé. Un SMS prévient la personne, avec votre motif."))
+
+
 @bp.route("/agenda")
 @roles_required(*STAFF)
 def agenda():
-    """Today and the week: after the start, record what happened."""
+    """The week, a column a day: after the start, record what happened. Mine by default,
+    the whole organisation's with ?qui=organisation."""
     today = paris_today()
     start = query_date("semaine") or today
     start -= timedelta(days=start.weekday())
-    begin = paris_midnight(start)
-    end = paris_midnight(start + timedelta(days=7))
-    days: dict[date, list] = {}
-    for appointment in appointments.agenda(current_user, begin, end):
+    whole_organisation = request.args.get("qui") == "organisation"
+    days: dict[date, list] = {start + timedelta(days=n): [] for n in range(5)}
+    for appointment in appointments.agenda(
+        current_user,
+        paris_midnight(start),
+        paris_midnight(start + timedelta(days=7)),
+        whole_organisation=whole_organisation,
+    ):
         days.setdefault(paris_day(appointment.slot.starts_at), []).append(appointment)
     return render_template(
         "counsellor/agenda.html",
@@ -146,8 +243,10 @@ def agenda():
         week_start=start,
         previous_week=start - timedelta(days=7),
         next_week=start + timedelta(days=7),
+        this_week=today - timedelta(days=today.weekday()),
+        whole_organisation=whole_organisation,
         now=utcnow(),
-        outcome_form=OutcomeForm(),
+        outcome_form=OutcomeForm(formdata=None),
     )
 
 
@@ -175,10 +274,13 @@ def outcome(appointment_id: int):
     return _answer_row(appointment, _("Enregistré. Le logiciel métier est prévenu."))
 
 
+SLOT_WEEKS_SHOWN = 4
+
+
 @bp.route("/creneaux", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def slots():
-    """The counsellor's free and booked slots to come, and a form to publish more."""
+    """The counsellor's slots to come, four weeks a page, and a form to publish more."""
     form = SlotForm()
     if form.validate_on_submit():
         try:
@@ -191,10 +293,13 @@ def slots():
                 (form.location.data or "").strip() or None,
                 SlotPurpose(form.purpose.data),
                 form.repeat_until.data,
+                form.until_time.data,
             )
         except appointments.AppointmentError as error:
             db.session.rollback()
-            field = {"starts_at": "first_day", "time": "time"}.get(error.field or "", error.field)
+            field = {"starts_at": "first_day", "until": "until_time"}.get(
+                error.field or "", error.field
+            )
             target = getattr(form, field, None) if field else None
             message = _slot_error_message(error)
             if target is not None:
@@ -203,16 +308,63 @@ def slots():
                 form.form_errors.append(message)
         else:
             db.session.commit()
-            flash(
-                ngettext("%(num)s moment publié.", "%(num)s moments publiés.", len(created)), "info"
-            )
+            flash(published_message(created), "info")
             return redirect(url_for("counsellor.slots"))
+    status = 422 if request.method == "POST" else 200
+    this_week = paris_today() - timedelta(days=paris_today().weekday())
+    first_week = max(query_date("depuis") or this_week, this_week)
+    first_week -= timedelta(days=first_week.weekday())
+    end = first_week + timedelta(weeks=SLOT_WEEKS_SHOWN)
+    weeks: dict[date, list] = {}
+    for slot, appointment in appointments.slots_with_bookings(
+        current_user, max(utcnow(), paris_midnight(first_week)), paris_midnight(end)
+    ):
+        day = paris_day(slot.starts_at)
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append((slot, appointment))
     return render_template(
         "counsellor/slots.html",
         form=form,
-        slots=appointments.own_slots(current_user),
+        weeks=weeks,
+        first_week=first_week,
+        next_weeks=end,
+        previous_weeks=first_week - timedelta(weeks=SLOT_WEEKS_SHOWN)
+        if first_week > this_week
+        else None,
         confirm_form=ConfirmForm(),
+    ), status
+
+
+def published_message(created: list) -> str:
+    """'12 moments publiés : lundi 7 au vendredi 11 décembre, 09:00–12:00', in the
+    counsellor's language."""
+    starts = [slot.starts_at for slot in created]
+    first, last = paris_day(min(starts)), paris_day(max(starts))
+    if first == last:
+        days = format_date(first, "EEEE d MMMM")
+    else:
+        same_month = (first.year, first.month) == (last.year, last.month)
+        days = _(
+            "%(first)s au %(last)s",
+            first=format_date(first, "EEEE d" if same_month else "EEEE d MMMM"),
+            last=format_date(last, "EEEE d MMMM"),
+        )
+    ends = [slot.ends_at for slot in created]
+    hours = _(
+        "%(start)s–%(end)s",
+        start=format_time(min(starts, key=_wall_clock), "HH:mm"),
+        end=format_time(max(ends, key=_wall_clock), "HH:mm"),
     )
+    return ngettext(
+        "%(num)s moment publié : %(days)s, %(hours)s.",
+        "%(num)s moments publiés : %(days)s, %(hours)s.",
+        len(created),
+        days=days,
+        hours=hours,
+    )
+
+
+def _wall_clock(moment):
+    return moment.astimezone(PARIS).time()
 
 
 def _slot_error_message(error) -> str:
@@ -222,6 +374,7 @@ def _slot_error_message(error) -> str:
         "past": _("Ce moment est déjà passé."),
         "location_required": _("Indiquez l'adresse pour un rendez-vous sur place."),
         "bad_period": _("La fin de la série doit tomber entre le premier jour et un an plus tard."),
+        "bad_until": _("L'heure de fin doit laisser la place d'au moins un moment."),
     }.get(error.code, _("Ce créneau ne peut pas être publié."))
 
 
@@ -267,15 +420,16 @@ def webhook_deliveries():
 @bp.route("/personnes/<int:beneficiary_id>")
 @roles_required(*STAFF)
 def person(beneficiary_id: int):
-    """The same timeline the person sees, for a person the counsellor's organisation follows."""
+    """A person's file, for a person the counsellor's organisation follows: who they are,
+    who follows them, their pathway, the organisation's appointments with them (to act
+    on), invitations, interests and SMS."""
     file = person_file(current_user, beneficiary_id)
     if file is None:
         abort(404)
+    return _render_file(file)
+
+
+def _render_file(file, status: int = 200, failed_form=None, failed_id=None):
     return render_template(
-        "counsellor/person.html",
-        person=file.person,
-        external_id=file.external_id,
-        pathway=file.pathway,
-        messages=file.messages,
-        interests=file.interests,
-    )
+        "counsellor/person.html", file=file, failed_id=failed_id, **_file_forms(failed_form)
+    ), status

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.clock import utcnow
@@ -135,11 +135,19 @@ def drop_queued_for(person: Beneficiary, reason: str) -> int:
     ).rowcount
 
 
-def messages_of(person: Beneficiary, limit: int = 50) -> list[SmsMessage]:
+def messages_of(person: Beneficiary, organisation_id: int, limit: int = 50) -> list[SmsMessage]:
+    """The person's messages sent for this organisation, or for no organisation (sign-in
+    codes): another organisation's are theirs to show."""
     return list(
         db.session.scalars(
             select(SmsMessage)
-            .where(SmsMessage.beneficiary_id == person.id)
+            .where(
+                SmsMessage.beneficiary_id == person.id,
+                or_(
+                    SmsMessage.organisation_id == organisation_id,
+                    SmsMessage.organisation_id.is_(None),
+                ),
+            )
             .order_by(SmsMessage.id.desc())
             .limit(limit)
         )

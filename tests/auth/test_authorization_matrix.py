@@ -214,6 +214,7 @@ HTML_OBJECTS = {
     "counsellor.confirm": ("appointment", _same_org),
     "counsellor.decline": ("appointment", _same_org),
     "counsellor.outcome": ("appointment", _same_org),
+    "counsellor.cancel": ("appointment", _same_org),
     "counsellor.withdraw": ("slot", lambda who, slot: who.name == slot.counsellor),
     "counsellor.acknowledge_interest": ("interest", lambda who, it: follows(who, it.person)),
     "counsellor.person": ("person", lambda who, it: follows(who, it.person)),
