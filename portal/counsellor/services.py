@@ -12,6 +12,7 @@ from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.beneficiaries.services import follow_ups_of, referent_at
 from portal.core.clock import utcnow
 from portal.extensions import db
+from portal.handover.services import HandoverPage, handover_page
 from portal.offers.models import OfferInterest
 from portal.offers.services import interests_of
 from portal.organisations.models import Counsellor
@@ -41,6 +42,8 @@ class PersonFile:
     invitations: list[Invitation]
     messages: list[SmsMessage]
     interests: list[OfferInterest]
+    # Who leads the pathway, a proposal waiting, the organisations that could take over.
+    handover: HandoverPage
 
 
 def person_file(counsellor: Counsellor, beneficiary_id: int) -> PersonFile | None:
@@ -62,6 +65,7 @@ def person_file(counsellor: Counsellor, beneficiary_id: int) -> PersonFile | Non
         invitations=invitations_of(person, organisation_id),
         messages=messages_of(person, organisation_id),
         interests=interests_of(person),
+        handover=handover_page(counsellor, beneficiary_id),
     )
 
 

@@ -313,3 +313,15 @@ def test_the_file_takes_as_many_queries_for_20_appointments_as_for_2(sign_in, fo
     page = client.get(url).get_data(as_text=True)
     assert len(re.findall(r'<tr id="rdv-\d+"', page)) == 20
     assert many == few
+
+
+def test_the_file_says_who_leads_and_offers_a_hand_over(sign_in, followed):
+    ours, theirs, counsellor, person = followed
+    client = Browser(sign_in(counsellor))
+    page = client.get(f"/conseiller/personnes/{person.id}").get_data(as_text=True)
+    assert "Aucune organisation n'accompagne encore officiellement" in page
+    assert f'href="/conseiller/personnes/{person.id}/relais"' in page
+    person.lead_organisation_id = theirs.id
+    db.session.commit()
+    page = client.get(f"/conseiller/personnes/{person.id}").get_data(as_text=True)
+    assert re.search(rf"Organisation qui accompagne aujourd(&#39;|')hui : {theirs.name}", page)
