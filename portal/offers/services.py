@@ -313,22 +313,62 @@ def express_interest(person: Beneficiary, offer: Offer, message: str | None) -> 
     )
     db.session.add(step)
     db.session.flush()
-    record_event(
-        "offer.interest",
-        person,
-        {
-            "offer": {
-                "id": offer.id,
-                "external_id": offer.external_id,
-                "organisation": offer.organisation.slug,
-                "kind": offer.kind.value,
-                "title": offer.title,
-            },
-            "message": message,
-            "step_external_id": step.external_id,
-        },
-    )
+    record_event("offer.interest", person, _interest_data(offer, message, step.external_id))
     return Interest(interest, True)
+
+
+def _interest_data(offer: Offer, message: str | None, step_external_id: str) -> dict:
+    return {
+        "offer": {
+            "id": offer.id,
+            "external_id": offer.external_id,
+            "organisation": offer.organisation.slug,
+            "kind": offer.kind.value,
+            "title": offer.title,
+        },
+        "message": message,
+        "step_external_id": step_external_id,
+    }
+
+
+def _interest_step(interest: OfferInterest) -> PathwayStep | None:
+    return db.session.scalars(
+        select(PathwayStep).where(
+            PathwayStep.beneficiary_id == interest.beneficiary_id,
+            PathwayStep.external_id == f"portal:interest:{interest.id}",
+        )
+    ).first()
+
+
+def may_withdraw_interest(interest: OfferInterest) -> bool:
+    """While its step is only planned: once the activity started, it is a pathway fact."""
+    step = _interest_step(interest)
+    return step is None or step.status is StepStatus.PLANNED
+
+
+def withdraw_interest(person: Beneficiary, offer: Offer) -> bool:
+    """Takes back the person's interest: the interest and its planned step go, the back
+    office hears `offer.interest_withdrawn` (same data as `offer.interest`), the
+    counsellors' to-do no longer shows it. False when there was nothing to take back."""
+    interest = db.session.scalars(
+        select(OfferInterest)
+        .where(OfferInterest.offer_id == offer.id, OfferInterest.beneficiary_id == person.id)
+        .with_for_update()
+    ).first()
+    if interest is None or not may_withdraw_interest(interest):
+        return False
+    step_external_id = f"portal:interest:{interest.id}"
+    step = _interest_step(interest)
+    if step is not None:
+        db.session.delete(step)
+    db.session.delete(interest)
+    db.session.flush()
+    record_event(
+        "offer.interest_withdrawn",
+        person,
+        _interest_data(offer, interest.message, step_external_id),
+    )
+    return True
 
 
 def interests_to_acknowledge(counsellor: Counsellor) -> list[OfferInterest]:

@@ -110,6 +110,8 @@ def _detail_context(offer, form: InterestForm | None = None) -> dict:
         "distance": services.distance_from(place, offer),
         "place": place,
         "interest": interest,
+        "may_withdraw": interest is not None and services.may_withdraw_interest(interest),
+        "withdraw_form": ConfirmForm(),
         "form": form or InterestForm(formdata=None),
         "referents": _referent_names(),
     }
@@ -138,6 +140,30 @@ def interest(offer_id: int):
     db.session.commit()
     if request.htmx:
         return render_template("offers/_interest.html", **_detail_context(offer))
+    return redirect(url_for("offers.detail", offer_id=offer.id, _anchor="interet"))
+
+
+@bp.route("/<int:offer_id>/interet/retirer", methods=["POST"])
+@roles_required(BENEFICIARY)
+def withdraw_interest(offer_id: int):
+    """The person is no longer interested: the interest and its planned step go."""
+    offer = _offer_or_404(offer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    withdrawn = services.withdraw_interest(current_user, offer)
+    db.session.commit()
+    message = (
+        _(
+            "C'est noté : « %(title)s » ne vous intéresse plus. "
+            "L'étape est retirée de votre parcours.",
+            title=offer.title,
+        )
+        if withdrawn
+        else _("Il n'y a plus rien à retirer pour cette offre.")
+    )
+    if request.htmx:
+        return render_template("offers/_interest.html", notice=message, **_detail_context(offer))
+    flash(message, "info")
     return redirect(url_for("offers.detail", offer_id=offer.id, _anchor="interet"))
 
 

@@ -220,6 +220,7 @@ HTML_OBJECTS = {
     "counsellor.person": ("person", lambda who, it: follows(who, it.person)),
     "offers.detail": ("offer", _anyone),  # offers are public
     "offers.interest": ("offer", _anyone),
+    "offers.withdraw_interest": ("offer", _anyone),
     "offers_staff.staff_edit": ("offer", lambda who, it: _same_org(who, it) and it.portal),
     "offers_staff.staff_withdraw": ("offer", lambda who, it: _same_org(who, it) and it.portal),
     "auth.invitation": ("token", _anyone),  # the link is the credential

@@ -281,3 +281,59 @@ def test_interest_said_before_a_withdrawal_is_kept(setting, sign_in):
     db.session.commit()
     assert _count(OfferInterest) == 1
     assert sign_in(person).get(f"/offres/{offer.id}").status_code == 404
+
+
+# -- Taking an interest back (contract v1.1: offer.interest_withdrawn) -------------------------
+
+
+def test_an_interest_taken_back_removes_its_step_and_tells_the_back_office(setting, sign_in):
+    person, department, plie, offer = setting
+    browser, _ = _say_interest(sign_in, person, offer)
+    [said] = _interest_events()
+    page = browser.get(f"/offres/{offer.id}").get_data(as_text=True)
+    assert (
+        "Cette offre ne m&#39;intéresse plus" in page or "Cette offre ne m'intéresse plus" in page
+    )
+    response = browser.submit(f"/offres/{offer.id}/interet/retirer", {}, page=f"/offres/{offer.id}")
+    assert response.headers["Location"] == f"/offres/{offer.id}#interet"
+    assert _count(OfferInterest) == 0
+    assert (
+        db.session.scalars(select(PathwayStep).where(PathwayStep.offer_id == offer.id)).all() == []
+    )
+    [withdrawn] = db.session.scalars(
+        select(Event).where(Event.type == "offer.interest_withdrawn")
+    ).all()
+    assert withdrawn.data == said.data  # the same data as the interest, as the contract says
+    recipients = db.session.scalars(
+        select(EventRecipient.organisation_id).where(EventRecipient.event_id == withdrawn.id)
+    ).all()
+    assert sorted(recipients) == sorted([department.id, plie.id])
+    page = browser.get(f"/offres/{offer.id}").get_data(as_text=True)
+    assert "ne vous intéresse plus" in page
+    # Said again later: a new interest and a new planned step, as the first time.
+    _say_interest(sign_in, person, offer)
+    assert _count(OfferInterest) == 1
+
+
+def test_a_started_activity_is_not_taken_back(setting, sign_in):
+    person, _department, _plie, offer = setting
+    browser, _ = _say_interest(sign_in, person, offer)
+    step = db.session.scalars(select(PathwayStep).where(PathwayStep.offer_id == offer.id)).one()
+    step.status = StepStatus.IN_PROGRESS
+    db.session.commit()
+    page = browser.get(f"/offres/{offer.id}").get_data(as_text=True)
+    assert "ne m&#39;intéresse plus" not in page and "ne m'intéresse plus" not in page
+    browser.client.post(f"/offres/{offer.id}/interet/retirer", data={})  # no token: refused
+    assert _count(OfferInterest) == 1
+    assert services.withdraw_interest(person, offer) is False
+    assert _count(OfferInterest) == 1
+
+
+def test_the_counsellors_to_do_no_longer_lists_a_taken_back_interest(setting, sign_in):
+    person, department, _plie, offer = setting
+    _say_interest(sign_in, person, offer)
+    counsellor = make_counsellor(department)
+    assert len(services.interests_to_acknowledge(counsellor)) == 1
+    assert services.withdraw_interest(person, offer) is True
+    db.session.commit()
+    assert services.interests_to_acknowledge(counsellor) == []
