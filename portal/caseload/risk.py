@@ -1,0 +1,142 @@
+"""The people at risk of a break in their pathway: three rules, written once as SQL so that
+they filter, count and mark rows at any scale, with the words that define them on the pages.
+
+Each rule reads the person's whole pathway and appointments, whatever the organisation that
+made them: the pathway is one, and a step with another organisation is not a break.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy.orm import aliased
+
+from portal.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot
+from portal.beneficiaries.models import Beneficiary
+from portal.core.clock import paris_midnight, paris_today, utcnow
+from portal.pathway.models import ACTIVITY_KINDS, PathwayStep, StepStatus
+
+QUIET_DAYS = 30
+IDLE_DAYS = 60
+_UPCOMING = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
+_LIVE = tuple(AppointmentStatus(status) for status in LIVE_STATUSES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str  # as in the caseload's ?risque=
+    label: str
+    definition: str
+
+
+RULES = (
+    Rule(
+        "sans-suite",
+        _l("Sans suite depuis %(days)s jours", days=QUIET_DAYS),
+        _l(
+            "Inscrite il y a plus de %(days)s jours, aucun rendez-vous à venir (demandé ou "
+            "confirmé), aucune étape en cours, et aucune étape ni aucun rendez-vous créé ou "
+            "modifié depuis %(days)s jours (le jour d'il y a %(days)s jours compte encore).",
+            days=QUIET_DAYS,
+        ),
+    ),
+    Rule(
+        "sans-activite",
+        _l("Pas d'activité après %(days)s jours", days=IDLE_DAYS),
+        _l(
+            "Inscrite au RSA il y a %(days)s jours ou plus, sans activité commencée : aucune "
+            "immersion, formation, bénévolat ou emploi en cours ou terminé (une étape annulée "
+            "ne compte pas).",
+            days=IDLE_DAYS,
+        ),
+    ),
+    Rule(
+        "absence",
+        _l("Absente, rien de repris"),
+        _l(
+            "Absente à un rendez-vous, et aucun rendez-vous demandé depuis l'heure de ce "
+            "rendez-vous (un rendez-vous refusé ou annulé ne compte pas)."
+        ),
+    ),
+)
+RULE_KEYS = tuple(rule.key for rule in RULES)
+ANY = "toutes"  # ?risque=toutes: at least one rule
+
+
+def activity_started() -> ColumnElement[bool]:
+    """The indicators' activity: a step of an activity kind, in progress or done."""
+    return exists().where(
+        PathwayStep.beneficiary_id == Beneficiary.id,
+        PathwayStep.kind.in_(ACTIVITY_KINDS),
+        PathwayStep.status.in_((StepStatus.IN_PROGRESS, StepStatus.DONE)),
+    )
+
+
+def _quiet(today: date, now: datetime) -> ColumnElement[bool]:
+    since = paris_midnight(today - timedelta(days=QUIET_DAYS))
+    upcoming = (
+        select(Appointment.id)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(
+            Appointment.beneficiary_id == Beneficiary.id,
+            Appointment.status.in_(_UPCOMING),
+            Slot.starts_at >= now,
+        )
+        .exists()
+    )
+    in_progress = exists().where(
+        PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.status == StepStatus.IN_PROGRESS
+    )
+    step_moved = exists().where(
+        PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.updated_at >= since
+    )
+    appointment_moved = exists().where(
+        Appointment.beneficiary_id == Beneficiary.id, Appointment.updated_at >= since
+    )
+    return and_(
+        Beneficiary.rsa_registration_date < today - timedelta(days=QUIET_DAYS),
+        not_(upcoming),
+        not_(in_progress),
+        not_(step_moved),
+        not_(appointment_moved),
+    )
+
+
+def _idle(today: date) -> ColumnElement[bool]:
+    return and_(
+        Beneficiary.rsa_registration_date <= today - timedelta(days=IDLE_DAYS),
+        not_(activity_started()),
+    )
+
+
+def _absent() -> ColumnElement[bool]:
+    missed, missed_slot, later = aliased(Appointment), aliased(Slot), aliased(Appointment)
+    booked_since = exists().where(
+        later.beneficiary_id == Beneficiary.id,
+        later.status.in_(_LIVE),
+        later.booked_at > missed_slot.starts_at,
+    )
+    return (
+        select(missed.id)
+        .join(missed_slot, missed_slot.id == missed.slot_id)
+        .where(
+            missed.beneficiary_id == Beneficiary.id,
+            missed.status == AppointmentStatus.NO_SHOW,
+            not_(booked_since),
+        )
+        .exists()
+    )
+
+
+def conditions(today: date | None = None, now: datetime | None = None) -> dict[str, ColumnElement]:
+    """Each rule's condition on Beneficiary, by key, for one moment (default: now, Paris)."""
+    today = today or paris_today()
+    now = now or utcnow()
+    return {"sans-suite": _quiet(today, now), "sans-activite": _idle(today), "absence": _absent()}
+
+
+def condition(key: str, today: date | None = None) -> ColumnElement[bool]:
+    """One rule, or any of them for ANY."""
+    rules = conditions(today)
+    return or_(*rules.values()) if key == ANY else rules[key]

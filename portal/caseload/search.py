@@ -1,0 +1,262 @@
+"""The organisation's caseload: search, filters, sort, pages, counts and the CSV export.
+
+Every query starts from the organisation's FollowUp rows: another organisation's people
+never appear, not even in a count.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+
+from portal.appointments.models import Appointment
+from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.caseload import risk
+from portal.core.clock import paris_today
+from portal.core.phones import InvalidPhone, display_phone, normalise_phone
+from portal.core.text import fold
+from portal.extensions import db
+from portal.organisations.models import Counsellor
+from portal.pathway.models import PathwayStep
+
+PAGE_SIZE = 50
+MAX_TEXT = 100
+# Digits a phone number may be typed with: "06 12 34 56 78", "+33 6 12…", "0033 6…".
+_PHONE_LIKE = re.compile(r"^[+0-9][0-9 .()\-]*$")
+SORTS = {
+    "nom": _l("Nom"),
+    "inscription": _l("Date d'inscription (la plus ancienne d'abord)"),
+    "mouvement": _l("Dernier mouvement (le plus ancien d'abord)"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    text: str = ""
+    mine: bool = False
+    referent: str | None = None  # a référent's e-mail, among the organisation's
+    risk: str | None = None  # a rule key, or risk.ANY
+    activity: bool | None = None  # started or not
+    registered_from: date | None = None
+    registered_to: date | None = None
+    sort: str = "nom"
+    page: int = 1
+
+    def with_page(self, page: int) -> "Filters":
+        return replace(self, page=page)
+
+
+@dataclass
+class Row:
+    id: int
+    last_name: str
+    first_name: str
+    phone: str
+    caf_number: str | None
+    france_travail_id: str | None
+    registered_on: date
+    external_id: str
+    referent_name: str | None
+    is_mine: bool
+    last_change: datetime | None = None
+    risks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    pages: int
+
+
+def _followed(counsellor: Counsellor) -> Select:
+    return (
+        select(Beneficiary.id)
+        .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
+        .where(FollowUp.organisation_id == counsellor.organisation_id)
+    )
+
+
+def _text_condition(text: str) -> ColumnElement[bool] | None:
+    """A name (each word anywhere in "last first"), a phone typed any way, a CAF number or
+    a France Travail id."""
+    text = text.strip()[:MAX_TEXT]
+    if not text:
+        return None
+    found: list[ColumnElement[bool]] = []
+    words = fold(text).split()
+    if words:
+        found.append(and_(*(Beneficiary.search_name.contains(word) for word in words)))
+    if _PHONE_LIKE.match(text):
+        try:
+            found.append(Beneficiary.phone == normalise_phone(text))
+        except InvalidPhone:
+            pass
+    compact = re.sub(r"\s+", "", text)
+    if compact:
+        found.append(Beneficiary.caf_number == compact)
+        found.append(Beneficiary.france_travail_id.in_({compact, compact.upper()}))
+    return or_(*found)
+
+
+def referents(counsellor: Counsellor) -> list[tuple[str, str]]:
+    """The organisation's référents as (e-mail, name), by name."""
+    rows = db.session.execute(
+        select(FollowUp.referent_email, func.max(FollowUp.referent_name))
+        .where(
+            FollowUp.organisation_id == counsellor.organisation_id,
+            FollowUp.referent_email.is_not(None),
+        )
+        .group_by(FollowUp.referent_email)
+    ).all()
+    return sorted(((email, name or email) for email, name in rows), key=lambda r: r[1].lower())
+
+
+def _filtered(counsellor: Counsellor, filters: Filters, today: date) -> Select:
+    query = _followed(counsellor)
+    text = _text_condition(filters.text)
+    if text is not None:
+        query = query.where(text)
+    if filters.mine:
+        query = query.where(FollowUp.referent_email == counsellor.email)
+    if filters.referent:
+        query = query.where(FollowUp.referent_email == filters.referent)
+    if filters.risk:
+        query = query.where(risk.condition(filters.risk, today))
+    if filters.activity is not None:
+        started = risk.activity_started()
+        query = query.where(started if filters.activity else ~started)
+    if filters.registered_from:
+        query = query.where(Beneficiary.rsa_registration_date >= filters.registered_from)
+    if filters.registered_to:
+        query = query.where(Beneficiary.rsa_registration_date <= filters.registered_to)
+    return query
+
+
+def _last_change() -> ColumnElement:
+    """The latest change to one of the person's steps or appointments (None: never)."""
+    step = (
+        select(func.max(PathwayStep.updated_at))
+        .where(PathwayStep.beneficiary_id == Beneficiary.id)
+        .scalar_subquery()
+    )
+    appointment = (
+        select(func.max(Appointment.updated_at))
+        .where(Appointment.beneficiary_id == Beneficiary.id)
+        .scalar_subquery()
+    )
+    return case(
+        (appointment.is_(None), step),
+        (step.is_(None), appointment),
+        (step >= appointment, step),
+        else_=appointment,
+    )
+
+
+def _rows(counsellor: Counsellor, filtered: Select, today: date) -> Select:
+    is_mine = func.coalesce(FollowUp.referent_email == counsellor.email, False)
+    last_change = _last_change()
+    return filtered.with_only_columns(
+        Beneficiary.id,
+        Beneficiary.last_name,
+        Beneficiary.first_name,
+        Beneficiary.phone,
+        Beneficiary.caf_number,
+        Beneficiary.france_travail_id,
+        Beneficiary.rsa_registration_date,
+        FollowUp.external_id,
+        FollowUp.referent_name,
+        is_mine,
+        last_change.label("last_change"),
+        *(rule.label(key) for key, rule in risk.conditions(today).items()),
+    )
+
+
+def _ordered(query: Select, sort: str) -> Select:
+    if sort == "inscription":
+        return query.order_by(Beneficiary.rsa_registration_date, Beneficiary.id)
+    if sort == "mouvement":
+        # Never moved first, then the longest still.
+        last_change = _last_change()
+        return query.order_by(last_change.is_not(None), last_change, Beneficiary.id)
+    return query.order_by(Beneficiary.search_name, Beneficiary.id)
+
+
+def _row(values) -> Row:
+    risks = [key for key in risk.RULE_KEYS if getattr(values, key)]
+    return Row(*values[:11], risks=risks)
+
+
+def search(counsellor: Counsellor, filters: Filters) -> Page:
+    """One page of the people matching `filters`, with the total."""
+    today = paris_today()
+    filtered = _filtered(counsellor, filters, today)
+    total = db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, filters.page), pages)
+    rows = db.session.execute(
+        _ordered(_rows(counsellor, filtered, today), filters.sort)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return Page([_row(values) for values in rows], total, page, pages)
+
+
+def every_row(counsellor: Counsellor, filters: Filters) -> Iterator[Row]:
+    """Every matching person, in the page's order, read in batches (the CSV export)."""
+    today = paris_today()
+    query = _ordered(_rows(counsellor, _filtered(counsellor, filters, today), today), filters.sort)
+    for values in db.session.execute(query.execution_options(yield_per=1000)):
+        yield _row(values)
+
+
+def counts(counsellor: Counsellor, mine: bool = False) -> dict[str, int]:
+    """People followed, the counsellor's own, and at risk by rule, in one pass over the
+    organisation's people (the counsellor's only when `mine`)."""
+    query = _followed(counsellor)
+    if mine:
+        query = query.where(FollowUp.referent_email == counsellor.email)
+    rules = risk.conditions()
+    columns = {
+        "total": func.count(),
+        "mine": func.count(case((FollowUp.referent_email == counsellor.email, 1))),
+        risk.ANY: func.count(case((or_(*rules.values()), 1))),
+        **{key: func.count(case((rule, 1))) for key, rule in rules.items()},
+    }
+    values = db.session.execute(
+        query.with_only_columns(*(column.label(name) for name, column in columns.items()))
+    ).one()
+    return dict(zip(columns, values, strict=True))
+
+
+CSV_HEADERS = (
+    _l("Nom"),
+    _l("Prénom"),
+    _l("Dossier"),
+    _l("Portable"),
+    _l("N° CAF"),
+    _l("Identifiant France Travail"),
+    _l("Inscription au RSA"),
+    _l("Référent"),
+    _l("À risque"),
+)
+
+
+def csv_values(row: Row, labels: dict[str, str]) -> list[Any]:
+    """A row of the export: what the page shows, never a secret."""
+    return [
+        row.last_name,
+        row.first_name,
+        row.external_id,
+        display_phone(row.phone),
+        row.caf_number or "",
+        row.france_travail_id or "",
+        row.registered_on.isoformat(),
+        row.referent_name or "",
+        " ; ".join(labels[key] for key in row.risks),
+    ]
