@@ -113,7 +113,8 @@ def _idle(today: date) -> ColumnElement[bool]:
 def _absent() -> ColumnElement[bool]:
     missed, missed_slot, later = aliased(Appointment), aliased(Slot), aliased(Appointment)
     booked_since = exists().where(
-        later.beneficiary_id == Beneficiary.id,
+        later.beneficiary_id == missed.beneficiary_id,
+        later.id != missed.id,
         later.status.in_(_LIVE),
         later.booked_at > missed_slot.starts_at,
     )
