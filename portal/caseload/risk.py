@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, union
 from sqlalchemy.orm import aliased
 
 from portal.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot
@@ -64,42 +64,47 @@ RULE_KEYS = tuple(rule.key for rule in RULES)
 ANY = "toutes"  # ?risque=toutes: at least one rule
 
 
+# Each rule is written with IN (SELECT person …) rather than correlated EXISTS: PostgreSQL
+# reads each subquery once into a hash table, where EXISTS would probe the indexes once a
+# person (100 000 people: seconds, against tens of milliseconds). The subqueries skip the
+# appointments of erased people (no person): a NULL would make every NOT IN unknown.
+
+
+def _people_with_steps(*conditions) -> Select:
+    return select(PathwayStep.beneficiary_id).where(*conditions)
+
+
+def _people_with_appointments(*conditions) -> Select:
+    return select(Appointment.beneficiary_id).where(
+        Appointment.beneficiary_id.is_not(None), *conditions
+    )
+
+
 def activity_started() -> ColumnElement[bool]:
     """The indicators' activity: a step of an activity kind, in progress or done."""
-    return exists().where(
-        PathwayStep.beneficiary_id == Beneficiary.id,
-        PathwayStep.kind.in_(ACTIVITY_KINDS),
-        PathwayStep.status.in_((StepStatus.IN_PROGRESS, StepStatus.DONE)),
+    return Beneficiary.id.in_(
+        _people_with_steps(
+            PathwayStep.kind.in_(ACTIVITY_KINDS),
+            PathwayStep.status.in_((StepStatus.IN_PROGRESS, StepStatus.DONE)),
+        )
     )
 
 
 def _quiet(today: date, now: datetime) -> ColumnElement[bool]:
     since = paris_midnight(today - timedelta(days=QUIET_DAYS))
-    upcoming = (
-        select(Appointment.id)
-        .join(Slot, Slot.id == Appointment.slot_id)
-        .where(
-            Appointment.beneficiary_id == Beneficiary.id,
-            Appointment.status.in_(_UPCOMING),
-            Slot.starts_at >= now,
-        )
-        .exists()
+    upcoming = _people_with_appointments(
+        Appointment.status.in_(_UPCOMING),
+        Appointment.slot_id.in_(select(Slot.id).where(Slot.starts_at >= now)),
     )
-    in_progress = exists().where(
-        PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.status == StepStatus.IN_PROGRESS
-    )
-    step_moved = exists().where(
-        PathwayStep.beneficiary_id == Beneficiary.id, PathwayStep.updated_at >= since
-    )
-    appointment_moved = exists().where(
-        Appointment.beneficiary_id == Beneficiary.id, Appointment.updated_at >= since
+    busy = union(
+        _people_with_steps(PathwayStep.status == StepStatus.IN_PROGRESS),
+        _people_with_steps(PathwayStep.updated_at >= since),
+        _people_with_appointments(Appointment.updated_at >= since),
+        upcoming,
     )
     return and_(
         Beneficiary.rsa_registration_date < today - timedelta(days=QUIET_DAYS),
-        not_(upcoming),
-        not_(in_progress),
-        not_(step_moved),
-        not_(appointment_moved),
+        Beneficiary.id.not_in(select(busy.subquery().c[0])),
     )
 
 
@@ -118,15 +123,10 @@ def _absent() -> ColumnElement[bool]:
         later.status.in_(_LIVE),
         later.booked_at > missed_slot.starts_at,
     )
-    return (
-        select(missed.id)
+    return Beneficiary.id.in_(
+        select(missed.beneficiary_id)
         .join(missed_slot, missed_slot.id == missed.slot_id)
-        .where(
-            missed.beneficiary_id == Beneficiary.id,
-            missed.status == AppointmentStatus.NO_SHOW,
-            not_(booked_since),
-        )
-        .exists()
+        .where(missed.status == AppointmentStatus.NO_SHOW, not_(booked_since))
     )
 
 

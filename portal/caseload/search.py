@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select, union_all
 
 from portal.appointments.models import Appointment
 from portal.beneficiaries.models import Beneficiary, FollowUp
@@ -90,7 +90,7 @@ def _text_condition(text: str) -> ColumnElement[bool] | None:
         return None
     found: list[ColumnElement[bool]] = []
     words = fold(text).split()
-    if words:
+    if words and any(char.isalpha() for char in text):  # digits alone: a number, not a name
         found.append(and_(*(Beneficiary.search_name.contains(word) for word in words)))
     if _PHONE_LIKE.match(text):
         try:
@@ -177,19 +177,48 @@ def _rows(counsellor: Counsellor, filtered: Select, today: date) -> Select:
     )
 
 
+def _last_changes() -> Subquery:
+    """(person, the latest change to one of their steps or appointments), read in one pass."""
+    changes = union_all(
+        select(PathwayStep.beneficiary_id.label("person"), PathwayStep.updated_at.label("at")),
+        select(Appointment.beneficiary_id, Appointment.updated_at).where(
+            Appointment.beneficiary_id.is_not(None)
+        ),
+    ).subquery()
+    return (
+        select(changes.c.person, func.max(changes.c.at).label("at"))
+        .group_by(changes.c.person)
+        .subquery()
+    )
+
+
 def _ordered(query: Select, sort: str) -> Select:
     if sort == "inscription":
         return query.order_by(Beneficiary.rsa_registration_date, Beneficiary.id)
     if sort == "mouvement":
         # Never moved first, then the longest still.
-        last_change = _last_change()
-        return query.order_by(last_change.is_not(None), last_change, Beneficiary.id)
+        last = _last_changes()
+        return query.outerjoin(last, last.c.person == Beneficiary.id).order_by(
+            last.c.at.is_not(None), last.c.at, Beneficiary.id
+        )
     return query.order_by(Beneficiary.search_name, Beneficiary.id)
 
 
 def _row(values) -> Row:
     risks = [key for key in risk.RULE_KEYS if getattr(values, key)]
     return Row(*values[:11], risks=risks)
+
+
+def _decorated(counsellor: Counsellor, ids: list[int], today: date) -> list[Row]:
+    """The rows of these people, in this order, with their risks and last change: computed
+    for one page only, after the sort and the limit, since they cost a subquery each."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        _rows(counsellor, _followed(counsellor).where(Beneficiary.id.in_(ids)), today)
+    ).all()
+    by_id = {values[0]: _row(values) for values in rows}
+    return [by_id[person_id] for person_id in ids if person_id in by_id]
 
 
 def search(counsellor: Counsellor, filters: Filters) -> Page:
@@ -199,20 +228,20 @@ def search(counsellor: Counsellor, filters: Filters) -> Page:
     total = db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
-    rows = db.session.execute(
-        _ordered(_rows(counsellor, filtered, today), filters.sort)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return Page([_row(values) for values in rows], total, page, pages)
+    ids = list(
+        db.session.scalars(
+            _ordered(filtered, filters.sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return Page(_decorated(counsellor, ids, today), total, page, pages)
 
 
 def every_row(counsellor: Counsellor, filters: Filters) -> Iterator[Row]:
-    """Every matching person, in the page's order, read in batches (the CSV export)."""
+    """Every matching person, in the page's order, a thousand at a time (the CSV export)."""
     today = paris_today()
-    query = _ordered(_rows(counsellor, _filtered(counsellor, filters, today), today), filters.sort)
-    for values in db.session.execute(query.execution_options(yield_per=1000)):
-        yield _row(values)
+    ids = list(db.session.scalars(_ordered(_filtered(counsellor, filters, today), filters.sort)))
+    for start in range(0, len(ids), 1000):
+        yield from _decorated(counsellor, ids[start : start + 1000], today)
 
 
 def counts(counsellor: Counsellor, mine: bool = False) -> dict[str, int]:

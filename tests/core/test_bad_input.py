@@ -133,12 +133,16 @@ QUERY_NASTY = [
     "2024-02-30",
     "²",
 ]
+CASELOAD_PARAMETERS = ["q", "qui", "referent", "risque", "activite", "du", "au", "tri", "page"]
 # What each page reads from its query string (tested below against the sources).
 QUERY_PARAMETERS = {
     "appointments.choose": ["deplacer", "jour"],
     "appointments.confirm": ["deplacer"],
     "appointments.detail": ["fait"],
     "counsellor.agenda": ["semaine"],
+    "counsellor.index": ["qui", "voir"],
+    "counsellor.caseload": CASELOAD_PARAMETERS,
+    "counsellor.caseload_export": CASELOAD_PARAMETERS,
     "offers.index": ["q", "type", "lieu", "distance", "debut", "page"],
     "offers.detail": ["lieu"],
     "auth.phone": ["next"],
