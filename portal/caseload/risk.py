@@ -5,6 +5,7 @@ Each rule reads the person's whole pathway and appointments, whatever the organi
 made them: the pathway is one, and a step with another organisation is not a break.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -70,36 +71,40 @@ ANY = "toutes"  # ?risque=toutes: at least one rule
 # appointments of erased people (no person): a NULL would make every NOT IN unknown.
 
 
-def _people_with_steps(*conditions) -> Select:
-    return select(PathwayStep.beneficiary_id).where(*conditions)
+def _people_with_steps(*conditions, among: Sequence[int] | None = None) -> Select:
+    query = select(PathwayStep.beneficiary_id).where(*conditions)
+    return query if among is None else query.where(PathwayStep.beneficiary_id.in_(among))
 
 
-def _people_with_appointments(*conditions) -> Select:
-    return select(Appointment.beneficiary_id).where(
+def _people_with_appointments(*conditions, among: Sequence[int] | None = None) -> Select:
+    query = select(Appointment.beneficiary_id).where(
         Appointment.beneficiary_id.is_not(None), *conditions
     )
+    return query if among is None else query.where(Appointment.beneficiary_id.in_(among))
 
 
-def activity_started() -> ColumnElement[bool]:
+def activity_started(among: Sequence[int] | None = None) -> ColumnElement[bool]:
     """The indicators' activity: a step of an activity kind, in progress or done."""
     return Beneficiary.id.in_(
         _people_with_steps(
             PathwayStep.kind.in_(ACTIVITY_KINDS),
             PathwayStep.status.in_((StepStatus.IN_PROGRESS, StepStatus.DONE)),
+            among=among,
         )
     )
 
 
-def _quiet(today: date, now: datetime) -> ColumnElement[bool]:
+def _quiet(today: date, now: datetime, among: Sequence[int] | None) -> ColumnElement[bool]:
     since = paris_midnight(today - timedelta(days=QUIET_DAYS))
     upcoming = _people_with_appointments(
         Appointment.status.in_(_UPCOMING),
         Appointment.slot_id.in_(select(Slot.id).where(Slot.starts_at >= now)),
+        among=among,
     )
     busy = union(
-        _people_with_steps(PathwayStep.status == StepStatus.IN_PROGRESS),
-        _people_with_steps(PathwayStep.updated_at >= since),
-        _people_with_appointments(Appointment.updated_at >= since),
+        _people_with_steps(PathwayStep.status == StepStatus.IN_PROGRESS, among=among),
+        _people_with_steps(PathwayStep.updated_at >= since, among=among),
+        _people_with_appointments(Appointment.updated_at >= since, among=among),
         upcoming,
     )
     return and_(
@@ -108,14 +113,14 @@ def _quiet(today: date, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _idle(today: date) -> ColumnElement[bool]:
+def _idle(today: date, among: Sequence[int] | None) -> ColumnElement[bool]:
     return and_(
         Beneficiary.rsa_registration_date <= today - timedelta(days=IDLE_DAYS),
-        not_(activity_started()),
+        not_(activity_started(among)),
     )
 
 
-def _absent() -> ColumnElement[bool]:
+def _absent(among: Sequence[int] | None) -> ColumnElement[bool]:
     missed, missed_slot, later = aliased(Appointment), aliased(Slot), aliased(Appointment)
     booked_since = exists().where(
         later.beneficiary_id == missed.beneficiary_id,
@@ -123,18 +128,27 @@ def _absent() -> ColumnElement[bool]:
         later.status.in_(_LIVE),
         later.booked_at > missed_slot.starts_at,
     )
-    return Beneficiary.id.in_(
+    missed_people = (
         select(missed.beneficiary_id)
         .join(missed_slot, missed_slot.id == missed.slot_id)
         .where(missed.status == AppointmentStatus.NO_SHOW, not_(booked_since))
     )
+    if among is not None:
+        missed_people = missed_people.where(missed.beneficiary_id.in_(among))
+    return Beneficiary.id.in_(missed_people)
 
 
-def conditions(today: date | None = None, now: datetime | None = None) -> dict[str, ColumnElement]:
-    """Each rule's condition on Beneficiary, by key, for one moment (default: now, Paris)."""
+def conditions(
+    today: date | None = None, among: Sequence[int] | None = None
+) -> dict[str, ColumnElement]:
+    """Each rule's condition on Beneficiary, by key, today (Paris). `among`: the only people
+    the query will read (a page's), so that each subquery reads theirs alone."""
     today = today or paris_today()
-    now = now or utcnow()
-    return {"sans-suite": _quiet(today, now), "sans-activite": _idle(today), "absence": _absent()}
+    return {
+        "sans-suite": _quiet(today, utcnow(), among),
+        "sans-activite": _idle(today, among),
+        "absence": _absent(among),
+    }
 
 
 def condition(key: str, today: date | None = None) -> ColumnElement[bool]:

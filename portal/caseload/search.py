@@ -11,7 +11,18 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from portal.appointments.models import Appointment
 from portal.beneficiaries.models import Beneficiary, FollowUp
@@ -158,7 +169,7 @@ def _last_change() -> ColumnElement:
     )
 
 
-def _rows(counsellor: Counsellor, filtered: Select, today: date) -> Select:
+def _rows(counsellor: Counsellor, filtered: Select, today: date, ids: list[int]) -> Select:
     is_mine = func.coalesce(FollowUp.referent_email == counsellor.email, False)
     last_change = _last_change()
     return filtered.with_only_columns(
@@ -173,7 +184,7 @@ def _rows(counsellor: Counsellor, filtered: Select, today: date) -> Select:
         FollowUp.referent_name,
         is_mine,
         last_change.label("last_change"),
-        *(rule.label(key) for key, rule in risk.conditions(today).items()),
+        *(rule.label(key) for key, rule in risk.conditions(today, among=ids).items()),
     )
 
 
@@ -215,25 +226,39 @@ def _decorated(counsellor: Counsellor, ids: list[int], today: date) -> list[Row]
     if not ids:
         return []
     rows = db.session.execute(
-        _rows(counsellor, _followed(counsellor).where(Beneficiary.id.in_(ids)), today)
+        _rows(counsellor, _followed(counsellor).where(Beneficiary.id.in_(ids)), today, ids)
     ).all()
     by_id = {values[0]: _row(values) for values in rows}
     return [by_id[person_id] for person_id in ids if person_id in by_id]
 
 
-def search(counsellor: Counsellor, filters: Filters) -> Page:
-    """One page of the people matching `filters`, with the total."""
+def _without_jit() -> None:
+    """For this transaction, on PostgreSQL: no JIT compilation, which costs more than the
+    scans of a caseload take (as for the indicators)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
+def search(counsellor: Counsellor, filters: Filters, size: int = PAGE_SIZE) -> Page:
+    """One page of the people matching `filters`, with the total: counted in the same scan
+    as the page (a window count), since the at-risk rules make each scan costly."""
+    _without_jit()
     today = paris_today()
     filtered = _filtered(counsellor, filters, today)
-    total = db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
-    ids = list(
-        db.session.scalars(
-            _ordered(filtered, filters.sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    return Page(_decorated(counsellor, ids, today), total, page, pages)
+    page = max(1, filters.page)
+    found = db.session.execute(
+        _ordered(filtered.add_columns(func.count().over().label("total")), filters.sort)
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    if found:
+        total = found[0].total
+    else:  # past the last page, or nobody: count, and show the last page
+        total = db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+        if total and page > 1:
+            return search(counsellor, replace(filters, page=-(-total // size)), size)
+    pages = max(1, -(-total // size))
+    return Page(_decorated(counsellor, [row[0] for row in found], today), total, page, pages)
 
 
 def every_row(counsellor: Counsellor, filters: Filters) -> Iterator[Row]:
@@ -247,6 +272,7 @@ def every_row(counsellor: Counsellor, filters: Filters) -> Iterator[Row]:
 def counts(counsellor: Counsellor, mine: bool = False) -> dict[str, int]:
     """People followed, the counsellor's own, and at risk by rule, in one pass over the
     organisation's people (the counsellor's only when `mine`)."""
+    _without_jit()
     query = _followed(counsellor)
     if mine:
         query = query.where(FollowUp.referent_email == counsellor.email)

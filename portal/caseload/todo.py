@@ -126,13 +126,13 @@ def expired_invitations(counsellor: Counsellor, mine: bool, limit: int) -> Block
 
 
 def at_risk(counsellor: Counsellor, mine: bool, limit: int) -> Block:
-    """Counts by rule, and the first people matching any rule (longest still first)."""
+    """Counts by rule, and the first people matching any rule, A to Z."""
     by_rule = counts(counsellor, mine=mine)
-    page = search(counsellor, Filters(mine=mine, risk=risk.ANY, sort="mouvement"))
+    page = search(counsellor, Filters(mine=mine, risk=risk.ANY), size=limit)
     return Block(
         "risque",
         by_rule[risk.ANY],
-        page.rows[:limit],
+        page.rows,
         extra={key: by_rule[key] for key in risk.RULE_KEYS},
     )
 
