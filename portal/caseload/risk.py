@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot
@@ -101,7 +101,7 @@ def _quiet(today: date, now: datetime, among: Sequence[int] | None) -> ColumnEle
         Appointment.slot_id.in_(select(Slot.id).where(Slot.starts_at >= now)),
         among=among,
     )
-    busy = union(
+    busy = union_all(  # NOT IN hashes the ids: no need to remove duplicates first
         _people_with_steps(PathwayStep.status == StepStatus.IN_PROGRESS, among=among),
         _people_with_steps(PathwayStep.updated_at >= since, among=among),
         _people_with_appointments(Appointment.updated_at >= since, among=among),
