@@ -269,20 +269,22 @@ def every_row(counsellor: Counsellor, filters: Filters) -> Iterator[Row]:
         yield from _decorated(counsellor, ids[start : start + 1000], today)
 
 
-def counts(counsellor: Counsellor, mine: bool = False) -> dict[str, int]:
-    """People followed, the counsellor's own, and at risk by rule, in one pass over the
-    organisation's people (the counsellor's only when `mine`)."""
+def counts(counsellor: Counsellor, mine: bool = False, with_risks: bool = True) -> dict[str, int]:
+    """People followed, the counsellor's own, and (`with_risks`) at risk by rule, in one pass
+    over the organisation's people (the counsellor's only when `mine`). The rules cost a
+    scan of every step and appointment: the caseload page leaves them to the home."""
     _without_jit()
     query = _followed(counsellor)
     if mine:
         query = query.where(FollowUp.referent_email == counsellor.email)
-    rules = risk.conditions()
     columns = {
         "total": func.count(),
         "mine": func.count(case((FollowUp.referent_email == counsellor.email, 1))),
-        risk.ANY: func.count(case((or_(*rules.values()), 1))),
-        **{key: func.count(case((rule, 1))) for key, rule in rules.items()},
     }
+    if with_risks:
+        rules = risk.conditions()
+        columns[risk.ANY] = func.count(case((or_(*rules.values()), 1)))
+        columns.update({key: func.count(case((rule, 1))) for key, rule in rules.items()})
     values = db.session.execute(
         query.with_only_columns(*(column.label(name) for name, column in columns.items()))
     ).one()

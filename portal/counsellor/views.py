@@ -281,7 +281,7 @@ def caseload_page():
         "counsellor/caseload.html",
         filters=filters,
         page=caseload.search(current_user, filters),
-        counts=caseload.counts(current_user),
+        counts=caseload.counts(current_user, with_risks=False),
         referents=caseload.referents(current_user),
         rules=risk.RULES,
         rule_labels={rule.key: rule.label for rule in risk.RULES},
