@@ -4,10 +4,13 @@ import csv
 import io
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from portal.caseload import risk
 from portal.caseload.search import PAGE_SIZE, Filters, counts, search
-from portal.core.clock import paris_today
-from portal.pathway.models import StepKind, StepStatus
+from portal.core.clock import paris_today, utcnow
+from portal.extensions import db
+from portal.pathway.models import PathwayStep, StepKind, StepStatus
 from tests.caseload.conftest import person
 from tests.factories import make_counsellor, make_organisation, make_step
 
@@ -114,3 +117,18 @@ def test_the_page_searches_filters_and_pages_without_javascript(organisation, me
     # Choices out of their lists are ignored, not errors.
     odd = client.get("/conseiller/dossiers?risque=x&activite=y&tri=z&referent=nobody&page=-3")
     assert odd.status_code == 200 and "Diallo" in odd.get_data(as_text=True)
+
+
+def test_sorted_by_last_change_the_stillest_first(organisation, me):
+    person(organisation, "Jamais")
+    for name, days in (("Recent", 2), ("Ancien", 40)):
+        step = make_step(person(organisation, name), organisation, kind=StepKind.OTHER)
+        db.session.execute(
+            update(PathwayStep)
+            .where(PathwayStep.id == step.id)
+            .values(updated_at=utcnow() - timedelta(days=days))
+        )
+    db.session.commit()
+    rows = search(me, Filters(sort="mouvement")).rows
+    assert [row.last_name for row in rows] == ["Jamais", "Ancien", "Recent"]
+    assert rows[0].last_change is None and rows[1].last_change < rows[2].last_change
