@@ -1,6 +1,7 @@
 """`seed-demo`: a believable territory to try the portal on a laptop."""
 
 import random
+import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
 import click
@@ -14,8 +15,10 @@ from portal.appointments.models import (
     SlotMode,
     SlotPurpose,
 )
+from portal.auth.models import InvitationToken
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
 from portal.core.clock import PARIS
+from portal.core.hashing import token_hash
 from portal.core.holidays import holiday_name
 from portal.core.phones import display_phone
 from portal.events.models import Event, EventRecipient
@@ -210,6 +213,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
             )
         )
         _seed_pathway(organisation, person, registered, index, rng)
+        _seed_to_do(organisation, territory, referent, person, index)
         if index < len(slots) // 4:
             slot = slots[index * 3]
             db.session.add(
@@ -223,6 +227,42 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
             )
         bar.update(1)
     db.session.flush()
+
+
+def _seed_to_do(
+    organisation: Organisation, territory: dict, counsellor, person: Beneficiary, index: int
+) -> None:
+    """Something in each block of the staff home: past appointments still to record, a
+    no-show nothing followed, an invitation that expired unused."""
+    kind = index % 10
+    if index >= 40 or kind not in (6, 7, 8):
+        return
+    if kind == 8:
+        db.session.add(
+            InvitationToken(
+                beneficiary=person,
+                organisation_id=organisation.id,
+                token_hash=token_hash(secrets.token_urlsafe(32)),
+                created_at=datetime.now(UTC) - timedelta(days=10),
+                expires_at=datetime.now(UTC) - timedelta(days=3),
+            )
+        )
+        return
+    starts_at = _paris(datetime.now(PARIS).date() - timedelta(days=2 + index // 10), 10)
+    slot = Slot(
+        organisation=organisation,
+        external_id=f"PAST-{territory['department']}-{index}",
+        counsellor=counsellor,
+        starts_at=starts_at,
+        duration_minutes=30,
+        mode=SlotMode.PHONE,
+        purpose=SlotPurpose.FOLLOW_UP,
+    )
+    status = AppointmentStatus.CONFIRMED if kind == 6 else AppointmentStatus.NO_SHOW
+    booked_at = starts_at - timedelta(days=7)
+    db.session.add_all(
+        [slot, Appointment(slot=slot, beneficiary=person, status=status, booked_at=booked_at)]
+    )
 
 
 def _seed_pathway(

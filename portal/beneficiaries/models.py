@@ -1,16 +1,28 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.accounts import SignInAccount
 from portal.core.clock import utcnow
 from portal.core.db_types import UTCDateTime, str_enum
+from portal.core.text import fold
 from portal.extensions import db
 from portal.organisations.models import Organisation
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+def search_name_of(last_name: str | None, first_name: str | None) -> str:
+    """What the caseload's name search reads: 'Müller', 'Élodie' → 'muller elodie'."""
+    return fold(f"{last_name or ''} {first_name or ''}")
+
+
+def _search_name_default(context) -> str:
+    # Also for the back office's bulk INSERT of new people, which bypasses the ORM events.
+    parameters = context.get_current_parameters()
+    return search_name_of(parameters.get("last_name"), parameters.get("first_name"))
 
 
 class HouseholdRole(enum.Enum):
@@ -28,6 +40,9 @@ class Beneficiary(SignInAccount, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    # "last first", lower case without accents, kept in step with the names (events below):
+    # searched by substring, with a trigram index on PostgreSQL.
+    search_name: Mapped[str] = mapped_column(String(202), default=_search_name_default)
     birth_date: Mapped[date]
     # E.164; a couple may share one number, so it is indexed, not unique.
     phone: Mapped[str] = mapped_column(String(16), index=True)
@@ -69,6 +84,12 @@ class Beneficiary(SignInAccount, db.Model):
         CheckConstraint(
             "language_source IN ('default', 'backoffice', 'person')", name="language_source_known"
         ),
+        Index(
+            "ix_beneficiary_search_name",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
     )
 
     @property
@@ -79,6 +100,16 @@ class Beneficiary(SignInAccount, db.Model):
     def may_receive_sms(self) -> bool:
         """Reminders and notices; sign-in codes the person asks for ignore this."""
         return self.sms_consent and not self.sms_opted_out
+
+
+@event.listens_for(Beneficiary.first_name, "set")
+def _first_name_set(person: Beneficiary, value: str, _old, _initiator) -> None:
+    person.search_name = search_name_of(person.last_name, value)
+
+
+@event.listens_for(Beneficiary.last_name, "set")
+def _last_name_set(person: Beneficiary, value: str, _old, _initiator) -> None:
+    person.search_name = search_name_of(value, person.first_name)
 
 
 class FollowUp(db.Model):
@@ -102,4 +133,6 @@ class FollowUp(db.Model):
     __table_args__ = (
         UniqueConstraint("organisation_id", "external_id"),
         UniqueConstraint("organisation_id", "beneficiary_id"),
+        # The caseload's "my people" and référent filters.
+        Index("ix_follow_up_organisation_referent", "organisation_id", "referent_email"),
     )

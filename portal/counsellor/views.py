@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,13 +15,15 @@ from portal.appointments.forms import (
 )
 from portal.appointments.models import AppointmentStatus, SlotMode, SlotPurpose
 from portal.auth.roles import ADMIN, STAFF, roles_required
-from portal.beneficiaries import services as beneficiaries
+from portal.caseload import risk, todo
+from portal.caseload import search as caseload
 from portal.core.clock import PARIS, paris_day, paris_midnight, paris_today, utcnow
 from portal.core.forms import ConfirmForm
 from portal.core.web import back_or, query_date
 from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
+from portal.indicators import tables
 from portal.offers import services as offers
 
 bp = Blueprint("counsellor", __name__, url_prefix="/conseiller")
@@ -33,18 +35,30 @@ def staff_words() -> dict:
     return {"purpose_labels": {choice.value: choice.label for choice in PURPOSE_CHOICES}}
 
 
+def _home(decline_form=None, failed_id=None, status: int = 200):
+    """The staff home: what to do now, for the organisation (default) or for me (?qui=moi)."""
+    mine = request.args.get("qui") == "moi"
+    only = request.args.get("voir")
+    blocks = todo.home(current_user, mine, only if only in todo.BLOCKS else None)
+    return render_template(
+        "counsellor/home.html",
+        blocks=blocks,
+        mine=mine,
+        rules=risk.RULES,
+        rule_labels={rule.key: rule.label for rule in risk.RULES},
+        paris_day=paris_day,
+        decline_form=decline_form or DeclineForm(),
+        blank_decline_form=DeclineForm(formdata=None),
+        confirm_form=ConfirmForm(),
+        failed_id=failed_id,
+    ), status
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def index():
-    """The to-do list first: requests to answer, oldest first, each in one tap."""
-    return render_template(
-        "counsellor/queue.html",
-        requests=appointments.requests_to_answer(current_user),
-        interests=offers.interests_to_acknowledge(current_user),
-        decline_form=DeclineForm(),
-        blank_decline_form=DeclineForm(formdata=None),
-        confirm_form=ConfirmForm(),
-    )
+    """What to do now: each block with its count, the oldest requests first."""
+    return _home()
 
 
 @bp.route("/interets/<int:interest_id>/vu", methods=["POST"])
@@ -155,15 +169,7 @@ def _refused_reason(appointment, form):
             blank_decline_form=form,
             confirm_form=ConfirmForm(),
         )
-    return render_template(
-        "counsellor/queue.html",
-        requests=appointments.requests_to_answer(current_user),
-        interests=offers.interests_to_acknowledge(current_user),
-        decline_form=form,
-        blank_decline_form=DeclineForm(formdata=None),
-        confirm_form=ConfirmForm(),
-        failed_id=appointment.id,
-    ), 422
+    return _home(form, appointment.id, 422)
 
 
 @bp.route("/rendez-vous/<int:appointment_id>/confirmer", methods=["POST"])
@@ -398,11 +404,59 @@ def withdraw(slot_id: int):
     return redirect(url_for("counsellor.slots"))
 
 
-@bp.route("/dossiers")
+def _caseload_filters() -> caseload.Filters:
+    """The caseload's filters from the query string; a value out of its choices is ignored."""
+    referent = request.args.get("referent") or None
+    if referent and referent not in dict(caseload.referents(current_user)):
+        referent = None
+    chosen_risk = request.args.get("risque")
+    activity = {"oui": True, "non": False}.get(request.args.get("activite", ""))
+    page = request.args.get("page", "")
+    return caseload.Filters(
+        text=request.args.get("q", "")[: caseload.MAX_TEXT],
+        mine=request.args.get("qui") == "moi",
+        referent=referent,
+        risk=chosen_risk if chosen_risk in (*risk.RULE_KEYS, risk.ANY) else None,
+        activity=activity,
+        registered_from=query_date("du"),
+        registered_to=query_date("au"),
+        sort=request.args.get("tri") if request.args.get("tri") in caseload.SORTS else "nom",
+        page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
+    )
+
+
+@bp.route("/dossiers", endpoint="caseload")
 @roles_required(*STAFF)
-def caseload():
-    """The caseload: people this counsellor is référent for, then the organisation's others."""
-    return render_template("counsellor/caseload.html", rows=beneficiaries.caseload(current_user))
+def caseload_page():
+    """The organisation's people: search, filters, sort, 50 a page."""
+    filters = _caseload_filters()
+    return render_template(
+        "counsellor/caseload.html",
+        filters=filters,
+        page=caseload.search(current_user, filters),
+        counts=caseload.counts(current_user, with_risks=False),
+        referents=caseload.referents(current_user),
+        rules=risk.RULES,
+        rule_labels={rule.key: rule.label for rule in risk.RULES},
+        sorts=caseload.SORTS,
+    )
+
+
+@bp.route("/dossiers.csv", endpoint="caseload_export")
+@roles_required(*STAFF)
+def caseload_csv():
+    """The filtered caseload, every page, as CSV (UTF-8 with its mark, for Excel)."""
+    filters = _caseload_filters()
+    labels = {rule.key: str(rule.label) for rule in risk.RULES}
+    headers = [str(header) for header in caseload.CSV_HEADERS]
+    rows = [caseload.csv_values(row, labels) for row in caseload.every_row(current_user, filters)]
+    body = tables.as_csv(tables.Table("dossiers", headers, rows))
+    filename = f"dossiers-{paris_today().isoformat()}.csv"
+    return Response(
+        "\ufeff" + body,  # Excel reads UTF-8 (accents, Arabic) only with the mark
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.route("/webhooks")

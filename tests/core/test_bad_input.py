@@ -133,6 +133,7 @@ QUERY_NASTY = [
     "2024-02-30",
     "²",
 ]
+CASELOAD_PARAMETERS = ["q", "qui", "referent", "risque", "activite", "du", "au", "tri", "page"]
 # What each page reads from its query string (tested below against the sources).
 QUERY_PARAMETERS = {
     "appointments.choose": ["deplacer", "jour"],
@@ -140,6 +141,9 @@ QUERY_PARAMETERS = {
     "appointments.detail": ["fait"],
     "counsellor.agenda": ["semaine", "qui"],
     "counsellor.slots": ["depuis"],
+    "counsellor.index": ["qui", "voir"],
+    "counsellor.caseload": CASELOAD_PARAMETERS,
+    "counsellor.caseload_export": CASELOAD_PARAMETERS,
     "offers.index": ["q", "type", "lieu", "distance", "debut", "page"],
     "offers.detail": ["lieu"],
     "auth.phone": ["next"],

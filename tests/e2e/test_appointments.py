@@ -43,7 +43,7 @@ def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessibl
     staff.fill("input[name='email']", "claire@example.org")
     staff.fill("input[name='password']", PASSWORD)
     staff.locator("main form button[type='submit']").click()
-    expect(staff.get_by_role("heading", level=1)).to_have_text("Demandes de rendez-vous à traiter")
+    expect(staff.get_by_role("heading", level=1)).to_have_text("À faire")
     assert_accessible(staff, "counsellor queue")
     staff.locator("main form button.button").first.click()
     expect(staff.locator("main")).to_contain_text("Confirmé. Un SMS prévient la personne.")

@@ -33,7 +33,7 @@ def test_counsellor_signs_in_and_sees_the_caseload(page: Page, assert_accessible
 
     expect(page).to_have_url(re.compile(r"/conseiller/$"))
     expect(page.locator("main")).to_contain_text("Bonjour Claire Muller")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de rendez-vous à traiter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("À faire")
     assert_accessible(page, "the to-do list")
     page.get_by_role("link", name="Dossiers").click()
     expect(page.get_by_role("heading", level=1, name="Personnes suivies")).to_be_visible()

@@ -82,7 +82,7 @@ def test_an_admin_enrols_then_signs_in_with_a_code(new_page, assert_accessible, 
     page.locator("main input[name='code']").fill(_code(admin, 1))
     page.locator(SUBMIT).click()
     expect(page).to_have_url(re.compile(r"/conseiller/$"))
-    expect(page.locator("main nav.staff-nav")).to_be_visible()
+    expect(page.locator("nav.staff-nav")).to_be_visible()
 
     page.goto("/conseiller/compte")
     expect(page.locator("main table")).to_be_visible()  # the administrator's part

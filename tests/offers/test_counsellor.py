@@ -37,7 +37,7 @@ def interest(app):
 
 
 def _interest_cards(page: str) -> list[str]:
-    return re.findall(r'<li class="card" id="interest-(\d+)">', page)
+    return re.findall(r'<li [^>]*id="interest-(\d+)"', page)
 
 
 def test_the_interest_is_in_the_to_do_of_every_organisation_following_the_person(interest, sign_in):

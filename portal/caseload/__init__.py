@@ -1,0 +1,1 @@
+"""The counsellors' caseload: search, filters, the at-risk rules, the staff home's to-do."""
