@@ -23,6 +23,7 @@ from portal.core.web import back_or, query_date
 from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
+from portal.handover.services import handovers_to_answer
 from portal.indicators import tables
 from portal.offers import services as offers
 
@@ -40,9 +41,12 @@ def _home(decline_form=None, failed_id=None, status: int = 200):
     mine = request.args.get("qui") == "moi"
     only = request.args.get("voir")
     blocks = todo.home(current_user, mine, only if only in todo.BLOCKS else None)
+    # Hand-overs are proposed to the organisation as a whole: shown on its full home.
+    handovers = None if mine or only else handovers_to_answer(current_user)
     return render_template(
         "counsellor/home.html",
         blocks=blocks,
+        handovers=handovers,
         mine=mine,
         rules=risk.RULES,
         rule_labels={rule.key: rule.label for rule in risk.RULES},

@@ -334,26 +334,16 @@ def test_no_input_in_the_hand_over_forms_gives_a_server_error(trio, sign_in):
     assert failed == []
 
 
-def test_the_pieces_for_the_file_and_the_to_do_list_render(app, trio, sign_in):
-    """The lead includes them in the person's file and the to-do list at merge time."""
-    from flask import render_template
-    from flask_login import login_user
-
+def test_the_file_and_the_staff_home_show_proposals(trio, sign_in):
     a, b, person = trio["a"], trio["b"], trio["person"]
-    with app.test_request_context("/conseiller/"):
-        login_user(a.counsellor)
-        piece = render_template(
-            "handover/_file.html", handover_page=services.handover_page(a.counsellor, person.id)
-        )
-    assert f"/conseiller/personnes/{person.id}/relais" in piece
+    file = Browser(sign_in(a.counsellor)).get(f"/conseiller/personnes/{person.id}")
+    assert f"/conseiller/personnes/{person.id}/relais" in file.get_data(as_text=True)
     _propose(sign_in, a, person, b)
-    with app.test_request_context("/conseiller/"):
-        login_user(b.counsellor)
-        todo = render_template(
-            "handover/_todo.html", handovers=services.handovers_to_answer(b.counsellor)
-        )
-        piece = render_template(
-            "handover/_file.html", handover_page=services.handover_page(b.counsellor, person.id)
-        )
-    assert "Diallo" in todo and "(1)" in todo
-    assert "attend déjà une réponse" in piece
+    browser = Browser(sign_in(b.counsellor))
+    home = browser.get("/conseiller/").get_data(as_text=True)
+    assert "Relais à accepter ou refuser (1)" in home and "Diallo" in home
+    file = browser.get(f"/conseiller/personnes/{person.id}").get_data(as_text=True)
+    assert "attend déjà une réponse" in file
+    # The proposing side has nothing to answer.
+    home = Browser(sign_in(a.counsellor)).get("/conseiller/").get_data(as_text=True)
+    assert "Relais à accepter ou refuser (0)" in home
