@@ -49,6 +49,11 @@ class Organisation(db.Model):
         return self.sms_sender_name or self.name
 
 
+# Stored as the hash of an account whose person has not chosen a password yet: no Argon2
+# hash looks like it, so no password ever matches it.
+NO_PASSWORD = "!no-password-yet"
+
+
 class CounsellorRole(enum.Enum):
     COUNSELLOR = "counsellor"
     ADMIN = "admin"
@@ -90,6 +95,10 @@ class Counsellor(SignInAccount, db.Model):
     @property
     def portal_role(self) -> str:
         return self.role.value
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash != NO_PASSWORD
 
     @property
     def has_two_step(self) -> bool:
