@@ -189,7 +189,7 @@ def world(sign_in, client, working_hours):
             kind=SmsKind.REMINDER_48H,
         )
     )
-    _row, key = create_api_key(organisation, "back office")
+    api_key, key = create_api_key(organisation, "back office")
     db.session.commit()
     clients = {
         "anonymous": client,
@@ -217,6 +217,7 @@ def world(sign_in, client, working_hours):
         "step_external_id": "S-1",
         "name": "cohorts",  # an indicators table
         "counsellor_id": counsellor.id,
+        "key_id": api_key.id,
     }
     return {
         "clients": clients,
