@@ -5,7 +5,7 @@ keys (another organisation's are a 404, as an id nobody has). A link or key is s
 on the answer to the form that made it, and never again.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,8 +20,9 @@ from portal.admin.forms import (
 )
 from portal.auth.roles import ADMIN, public, roles_required
 from portal.core.forms import ConfirmForm
+from portal.core.rate_limits import network_key
 from portal.events import webhooks
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.organisations import services as organisations
 from portal.organisations.models import CounsellorRole
 from portal.organisations.passwords import PasswordRefused
@@ -186,6 +187,9 @@ def reset_two_step(counsellor_id: int):
 
 @bp.route("/compte/mot-de-passe/<token>", methods=["GET", "POST"])
 @public
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_LIMITS"], key_func=network_key, methods=["POST"]
+)
 def set_password(token: str):
     """The page a new counsellor opens from their link. Opening it spends nothing (mail
     scanners open links); choosing a password does."""
