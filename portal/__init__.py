@@ -19,6 +19,7 @@ from portal import (
     health,
     models,  # noqa: F401 - every model, before Alembic reads the metadata
 )
+from portal.admin.views import bp as admin_bp
 from portal.api.views import bp as api_bp
 from portal.appointments.views import bp as appointments_bp
 from portal.auth import sessions
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(counsellor_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(indicators_bp)
     app.register_blueprint(pathway_bp)
     app.register_blueprint(appointments_bp)

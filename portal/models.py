@@ -1,5 +1,6 @@
 """Imports every feature's models, so that the metadata (and Alembic) sees them all."""
 
+from portal.admin.models import PasswordLink
 from portal.appointments.models import Appointment, Slot
 from portal.auth.models import InvitationToken, RecoveryCode, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
@@ -33,6 +34,7 @@ __all__ = [
     "Offer",
     "OfferInterest",
     "Organisation",
+    "PasswordLink",
     "PathwayStep",
     "RecoveryCode",
     "SignInCode",

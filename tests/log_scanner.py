@@ -21,6 +21,7 @@ EXEMPT_LOGGERS = {"portal.sms.console"}
 PATTERNS = {
     "phone number": re.compile(r"(?<![\w+])(?:\+|%2B)[1-9]\d{7,14}(?!\d)", re.IGNORECASE),
     "sign-in link token": re.compile(r"/connexion/lien/[A-Za-z0-9_-]{10,}"),
+    "set-password link token": re.compile(r"/compte/mot-de-passe/[A-Za-z0-9_-]{10,}"),
     "API key": re.compile(r"\bspi_[A-Za-z0-9_-]{12,}"),
     "sign-in code": re.compile(r"\bcode\b[^\d\n]{0,40}(?<!\d)\d{6}(?!\d)", re.IGNORECASE),
 }

@@ -29,6 +29,8 @@ REDACTIONS = [
     (re.compile(r"(?:\+|%2B)[1-9]\d{7,14}\b", re.IGNORECASE), "+[phone]"),
     # Sign-in links, in URLs and access log lines.
     (re.compile(r"(/connexion/lien/)[^\s/?#\"']+"), r"\1[token]"),
+    # Links for a counsellor to choose their password.
+    (re.compile(r"(/compte/mot-de-passe/)[^\s/?#\"']+"), r"\1[token]"),
     # API keys, whole or after Bearer.
     (re.compile(r"\bspi_[A-Za-z0-9_-]+"), "spi_[key]"),
     (re.compile(r"(\bBearer\s+)[^\s\"',;]+", re.IGNORECASE), r"\1[key]"),

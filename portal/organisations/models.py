@@ -54,6 +54,11 @@ class Organisation(db.Model):
         return self.sms_sender_name or self.name
 
 
+# Stored as the hash of an account whose person has not chosen a password yet: no Argon2
+# hash looks like it, so no password ever matches it.
+NO_PASSWORD = "!no-password-yet"  # nosec B105 - a marker, not a password
+
+
 class CounsellorRole(enum.Enum):
     COUNSELLOR = "counsellor"
     ADMIN = "admin"
@@ -95,6 +100,10 @@ class Counsellor(SignInAccount, db.Model):
     @property
     def portal_role(self) -> str:
         return self.role.value
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash != NO_PASSWORD
 
     @property
     def has_two_step(self) -> bool:

@@ -9,7 +9,13 @@ from sqlalchemy import select
 from portal.core.clock import utcnow
 from portal.core.hashing import hash_secret, same_hash, token_hash, verify_secret
 from portal.extensions import db
-from portal.organisations.models import ApiKey, Counsellor, CounsellorRole, Organisation
+from portal.organisations.models import (
+    NO_PASSWORD,
+    ApiKey,
+    Counsellor,
+    CounsellorRole,
+    Organisation,
+)
 from portal.organisations.passwords import PasswordRefused, check_password
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -46,22 +52,25 @@ def organisation_by_slug(slug: str) -> Organisation | None:
 
 
 def create_counsellor(
-    organisation: Organisation, email: str, name: str, password: str, is_admin: bool = False
+    organisation: Organisation, email: str, name: str, password: str | None, is_admin: bool = False
 ) -> Counsellor:
+    """A counsellor account; without a password (None), nobody can sign in to it until its
+    person chooses one with a link from an administrator (portal/admin)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise OrganisationError("email: not an email address")
-    try:
-        check_password(password, email, name)
-    except PasswordRefused as refused:
-        raise OrganisationError(str(refused)) from None
+    if password is not None:
+        try:
+            check_password(password, email, name)
+        except PasswordRefused as refused:
+            raise OrganisationError(str(refused)) from None
     if db.session.scalars(select(Counsellor).where(Counsellor.email == email)).first():
         raise OrganisationError(f"a counsellor {email!r} already exists")
     counsellor = Counsellor(
         organisation=organisation,
         email=email,
         name=name.strip(),
-        password_hash=hash_secret(password),
+        password_hash=NO_PASSWORD if password is None else hash_secret(password),
         role=CounsellorRole.ADMIN if is_admin else CounsellorRole.COUNSELLOR,
     )
     db.session.add(counsellor)

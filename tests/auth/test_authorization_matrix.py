@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
+from portal.admin import services as admin_services
 from portal.appointments.models import Appointment, Slot
 from portal.auth import services as auth
 from portal.auth.roles import ADMIN, BENEFICIARY, COUNSELLOR
@@ -39,6 +40,7 @@ from portal.extensions import db
 from portal.handover.models import Handover, HandoverStatus
 from portal.offers import services as offers
 from portal.offers.models import Offer, OfferInterest
+from portal.organisations.models import ApiKey
 from portal.pathway.models import PathwayStep
 from portal.sms.models import SmsKind, SmsMessage
 from tests.conftest import csrf_token_from
@@ -158,6 +160,12 @@ THINGS = [
     # one to 1 waits for its answer, the one to 2 was refused already.
     Thing("handover-to-1", "handover", org=1),
     Thing("handover-to-2", "handover", org=2),
+    # API keys an administrator may revoke, and links to choose a password (the link is
+    # the credential: anyone holding it reaches it).
+    Thing("api-key-1", "api-key", org=1),
+    Thing("api-key-2", "api-key", org=2),
+    Thing("password-link-1", "password-link", org=1),
+    Thing("password-link-2", "password-link", org=2),
     # The API's external ids: (person's id, step's id) in the namespace of one organisation.
     Thing("api-person-A", "api-person", org=1, person="A", namespace=1),
     Thing("api-person-C1", "api-person", org=1, person="C", namespace=1),
@@ -225,6 +233,13 @@ HTML_OBJECTS = {
     "offers_staff.staff_withdraw": ("offer", lambda who, it: _same_org(who, it) and it.portal),
     "auth.invitation": ("token", _anyone),  # the link is the credential
     "auth.reset_two_step": ("colleague", _same_org),
+    "admin.new_password_link": ("colleague", _same_org),
+    "admin.deactivate": ("colleague", _same_org),
+    "admin.reactivate": ("colleague", _same_org),
+    "admin.change_role": ("colleague", _same_org),
+    "admin.reset_two_step": ("colleague", _same_org),
+    "admin.revoke_api_key": ("api-key", _same_org),
+    "admin.set_password": ("password-link", _anyone),
     "static": ("file", _anyone),
     "indicators.export": ("table", _anyone),
     "handover.propose": ("person", lambda who, it: follows(who, it.person)),
@@ -489,6 +504,13 @@ def world(app, client, make_tenant, working_hours) -> World:
     values["stylesheet"] = "css/portal.css"
     values["cohorts-table"] = "cohorts"
     values |= {label: str(account.id) for label, account in colleagues.items()}
+    for n in (1, 2):
+        values[f"api-key-{n}"] = str(
+            db.session.scalars(select(ApiKey.id).where(ApiKey.organisation_id == orgs[n].id)).one()
+        )
+        link = admin_services.issue_password_link(colleagues[f"colleague-{n}"])
+        values[f"password-link-{n}"] = link.rsplit("/", 1)[1]
+    db.session.commit()
     values |= {
         "api-person-A": "A-1",
         "api-person-C1": "C-1",

@@ -194,7 +194,7 @@ def world(sign_in, client, working_hours):
             kind=SmsKind.REMINDER_48H,
         )
     )
-    _row, key = create_api_key(organisation, "back office")
+    api_key, key = create_api_key(organisation, "back office")
     db.session.commit()
     clients = {
         "anonymous": client,
@@ -223,6 +223,7 @@ def world(sign_in, client, working_hours):
         "name": "cohorts",  # an indicators table
         "counsellor_id": counsellor.id,
         "handover_id": 1,  # none here: a hand-over needs two organisations
+        "key_id": api_key.id,
     }
     return {
         "clients": clients,

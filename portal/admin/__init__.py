@@ -1,0 +1,1 @@
+"""Administration of an organisation by its administrators, without a terminal."""
