@@ -107,6 +107,15 @@ class SettingsForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
+    max_upcoming_appointments = BoundedIntegerField(
+        _l("Rendez-vous à venir qu'une personne peut avoir en même temps"),
+        description=_l("De 1 à 10. Au-delà, elle doit en annuler un pour en prendre un autre."),
+        validators=[
+            InputRequired(_l("Écrivez un nombre de 1 à 10.")),
+            NumberRange(1, 10, message=_l("Écrivez un nombre de 1 à 10.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
     require_two_step = BooleanField(_l("Connexion en deux étapes obligatoire pour les conseillers"))
 
 

@@ -264,6 +264,7 @@ def update_settings(
     morning_reminder_hour: int | None,
     cancellation_limit_minutes: int,
     require_two_step: bool,
+    max_upcoming_appointments: int,
 ) -> int:
     """The organisation's reminders, cancel/move limit and two-step rule (the form checked
     the ranges; the table's constraints check them again). Returns how many counsellors
@@ -271,4 +272,5 @@ def update_settings(
     organisation.reminder_hours_before = reminder_hours_before
     organisation.morning_reminder_hour = morning_reminder_hour
     organisation.cancellation_limit_minutes = cancellation_limit_minutes
+    organisation.max_upcoming_appointments = max_upcoming_appointments
     return organisations.require_two_step_for_counsellors(organisation, require_two_step)

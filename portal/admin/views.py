@@ -376,6 +376,7 @@ def settings():
         morning_reminder_hour=organisation.morning_reminder_hour,
         cancellation_limit_minutes=organisation.cancellation_limit_minutes,
         require_two_step=organisation.require_totp_for_counsellors,
+        max_upcoming_appointments=organisation.max_upcoming_appointments,
     )
     if form.validate_on_submit():
         services.update_settings(
@@ -384,6 +385,7 @@ def settings():
             form.morning_reminder_hour.data,
             form.cancellation_limit_minutes.data,
             form.require_two_step.data,
+            form.max_upcoming_appointments.data,
         )
         db.session.commit()
         flash(_("Réglages enregistrés."), "info")

@@ -17,6 +17,7 @@ FORMS = {
         "reminder_hours_before": "48",
         "morning_reminder_hour": "8",
         "cancellation_limit_minutes": "120",
+        "max_upcoming_appointments": "3",
         "require_two_step": "",
     },
 }

@@ -134,6 +134,7 @@ SETTINGS = {
     "reminder_hours_before": "24",
     "morning_reminder_hour": "",
     "cancellation_limit_minutes": "60",
+    "max_upcoming_appointments": "2",
     "require_two_step": "y",
 }
 
@@ -146,6 +147,7 @@ def test_settings_are_saved(app, browser, admin):
     assert organisation.reminder_hours_before == 24
     assert organisation.morning_reminder_hour is None
     assert organisation.cancellation_limit_minutes == 60
+    assert organisation.max_upcoming_appointments == 2
     assert organisation.require_totp_for_counsellors is True
     page = browser.get(f"{ADMIN}/reglages").get_data(as_text=True)
     assert 'value="24"' in page and 'value="60"' in page
@@ -161,6 +163,8 @@ def test_settings_are_saved(app, browser, admin):
         ("cancellation_limit_minutes", "-5", "de 0 à 10 080"),
         ("cancellation_limit_minutes", "", "de 0 à 10 080"),
         ("cancellation_limit_minutes", "9" * 400, "de 0 à 10 080"),
+        ("max_upcoming_appointments", "0", "de 1 à 10"),
+        ("max_upcoming_appointments", "11", "de 1 à 10"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(app, browser, admin, field, value, message):
