@@ -124,7 +124,7 @@ def test_staff_pages_carry_the_organisation_not_the_beneficiaries_title(organisa
     page = sign_in(admin).get("/conseiller/dossiers").get_data(as_text=True)
     assert "Mon parcours" not in page
     assert organisation.name in page
-    assert 'href="/conseiller/webhooks"' in page
+    assert 'href="/conseiller/administration/conseillers"' in page
     assert 'href="/conseiller/dossiers" aria-current="page"' in page
     plain = sign_in(make_counsellor(organisation)).get("/conseiller/").get_data(as_text=True)
-    assert 'href="/conseiller/webhooks"' not in plain
+    assert "/conseiller/administration" not in plain
