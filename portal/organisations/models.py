@@ -56,7 +56,7 @@ class Organisation(db.Model):
 
 # Stored as the hash of an account whose person has not chosen a password yet: no Argon2
 # hash looks like it, so no password ever matches it.
-NO_PASSWORD = "!no-password-yet"  # nosec B105 - a marker, not a password
+NO_PASSWORD = "!no-password-yet"  # nosec B105 # a marker, not a password
 
 
 class CounsellorRole(enum.Enum):
