@@ -252,7 +252,9 @@ def test_search_open_and_say_interest_in_french(new_page, sign_in_by_sms, assert
     )
     expect(interest).to_contain_text(f"Votre message : {MESSAGE}")
     expect(page.get_by_role("button", name="Ça m'intéresse")).to_have_count(0)
-    expect(interest.locator("form")).to_have_count(0)
+    expect(interest.locator("textarea")).to_have_count(0)
+    # Only the way back out is left, apart from the notice.
+    expect(interest.get_by_role("button")).to_have_text(["Cette offre ne m'intéresse plus"])
     # The pathway shows it as a planned step.
     page.goto("/accueil")
     expect(page.locator("ol.timeline")).to_contain_text(NEAR_KITCHEN)
@@ -303,13 +305,14 @@ def test_search_open_and_say_interest_in_arabic(new_page, sign_in_by_sms, assert
     page.locator("#interet form button[type='submit']").click()
     status = page.locator("#interet [role='status']")
     expect(status).to_contain_text(MESSAGE_AR)
-    expect(page.locator("#interet form")).to_have_count(0)
+    expect(page.locator("#interet textarea")).to_have_count(0)
     assert_accessible(page, "offer page after interest (ar)")
     assert _interests() == [(ids[NEAR_KITCHEN], MESSAGE_AR)]
 
     page.reload()
     expect(page.locator("#interet [role='status']")).to_contain_text(MESSAGE_AR)
-    expect(page.locator("#interet button")).to_have_count(0)
+    # No second "interested" button: only the way back out, in Arabic.
+    expect(page.locator("#interet button")).to_have_text(["هذا العرض لم يعد يهمني"])
 
 
 # --- 2. Without JavaScript ------------------------------------------------------------
