@@ -195,6 +195,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
             birth_date=date(1965 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
             phone=f"+3361234{number:04d}",
             language="ar" if index % 9 == 4 else "fr",
+            language_source="backoffice",  # the demo's back office says each one's language
             caf_number=f"{rng.randint(1000000, 9999999)}",
             role=HouseholdRole.CONJOINT if index == 1 else HouseholdRole.DEMANDEUR,
             postal_code=rng.choice(territory["postal_codes"]),
