@@ -93,10 +93,6 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
     return appointment
 
 
-# Enough for a pathway (an orientation, a follow-up, a contract), and a ceiling on what
-# one account, or whoever holds it, can take from everyone else and queue as SMS. Each
-# organisation may set its own (Organisation.max_upcoming_appointments); this is the default.
-MAX_UPCOMING_APPOINTMENTS = 3
 # The longest slot there is (Slot's check constraint): how far back an appointment that
 # could still be running may have started.
 LONGEST_SLOT = timedelta(minutes=240)
@@ -147,14 +143,11 @@ def _check_no_clash(person: Beneficiary, slot: Slot, ignoring: Appointment | Non
         )
 
 
-def upcoming_limit(slot: Slot) -> int:
-    return slot.organisation.max_upcoming_appointments
-
-
 def _check_room_for_one_more(person: Beneficiary, slot: Slot) -> None:
     """Refuses a booking past the slot's organisation's ceiling of appointments to come
-    (all organisations' appointments count: it is one person's time)."""
-    limit = upcoming_limit(slot)
+    (Organisation.max_upcoming_appointments; all organisations' appointments count: it is
+    one person's time)."""
+    limit = slot.organisation.max_upcoming_appointments
     count = db.session.scalar(
         select(func.count())
         .select_from(Appointment)

@@ -13,7 +13,6 @@ calendar.py   the .ics file
 from portal.appointments.booking import (
     BOOKING_HORIZON,
     BOOKING_LEAD,
-    MAX_UPCOMING_APPOINTMENTS,
     book,
     bookable_slot,
     bookable_slots,
@@ -26,7 +25,6 @@ from portal.appointments.booking import (
     referent_for,
     reschedule,
     upcoming,
-    upcoming_limit,
 )
 from portal.appointments.calendar import calendar_file
 from portal.appointments.errors import AppointmentError
@@ -64,7 +62,6 @@ from portal.appointments.steps import move_step, sync_step
 __all__ = [
     "BOOKING_HORIZON",
     "BOOKING_LEAD",
-    "MAX_UPCOMING_APPOINTMENTS",
     "NO_LONGER_STANDS",
     "OPEN",
     "OUTCOMES",
@@ -102,7 +99,6 @@ __all__ = [
     "slots_with_bookings",
     "sync_step",
     "upcoming",
-    "upcoming_limit",
     "upsert_slot",
     "withdraw_slot",
 ]

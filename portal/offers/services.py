@@ -301,7 +301,7 @@ def express_interest(person: Beneficiary, offer: Offer, message: str | None) -> 
     step = PathwayStep(
         organisation_id=_step_organisation_id(person, offer),
         beneficiary_id=person.id,
-        external_id=f"portal:interest:{interest.id}",
+        external_id=_step_external_id(interest),
         source=StepSource.PORTAL,
         kind=STEP_KIND[offer.kind],
         title=offer.title,
@@ -315,6 +315,11 @@ def express_interest(person: Beneficiary, offer: Offer, message: str | None) -> 
     db.session.flush()
     record_event("offer.interest", person, _interest_data(offer, message, step.external_id))
     return Interest(interest, True)
+
+
+def _step_external_id(interest: OfferInterest) -> str:
+    """The id of the planned step an interest adds to the pathway, in the portal's namespace."""
+    return f"portal:interest:{interest.id}"
 
 
 def _interest_data(offer: Offer, message: str | None, step_external_id: str) -> dict:
@@ -335,7 +340,7 @@ def _interest_step(interest: OfferInterest) -> PathwayStep | None:
     return db.session.scalars(
         select(PathwayStep).where(
             PathwayStep.beneficiary_id == interest.beneficiary_id,
-            PathwayStep.external_id == f"portal:interest:{interest.id}",
+            PathwayStep.external_id == _step_external_id(interest),
         )
     ).first()
 
@@ -357,7 +362,7 @@ def withdraw_interest(person: Beneficiary, offer: Offer) -> bool:
     ).first()
     if interest is None or not may_withdraw_interest(interest):
         return False
-    step_external_id = f"portal:interest:{interest.id}"
+    step_external_id = _step_external_id(interest)
     step = _interest_step(interest)
     if step is not None:
         db.session.delete(step)

@@ -65,12 +65,12 @@ def test_two_bookings_at_the_same_instant_do_not_pass_the_cap_together(sign_in):
     one booking goes through, the other is refused (the person's row is locked)."""
     from datetime import timedelta
 
-    from portal.appointments.services import MAX_UPCOMING_APPOINTMENTS, book
+    from portal.appointments.services import book
 
     organisation = make_organisation()
     counsellor = make_counsellor(organisation)
     person = make_beneficiary(organisation)
-    for n in range(MAX_UPCOMING_APPOINTMENTS - 1):
+    for n in range(organisation.max_upcoming_appointments - 1):
         book(person, make_slot(counsellor, starts_in=timedelta(days=3, hours=n)).id)
     db.session.commit()
     targets = [make_slot(counsellor, starts_in=timedelta(days=5, hours=n)).id for n in range(2)]
