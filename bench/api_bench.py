@@ -18,18 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BENCH_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+from bench.common import bench_url, fresh_database  # noqa: E402
 
-
-def fresh_database() -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE bench"))
-    engine.dispose()
+BENCH_URL = bench_url("bench")
 
 
 def person(n: int, rng: random.Random) -> dict:
@@ -52,7 +45,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     args = parser.parse_args()
 
-    fresh_database()
+    fresh_database("bench")
     import logging
 
     from flask_migrate import upgrade

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-HOST = "127.0.0.1"
-ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:5432/postgres"
-BENCH_URL = f"postgresql+psycopg://postgres@{HOST}:5432/bench_caseload"
+from bench.common import bench_url, fresh_database, timed  # noqa: E402
+
+BENCH_URL = bench_url("bench_caseload")
 TODAY = date(2026, 12, 1)
 OTHERS = 10_000  # people of the second organisation
 FIRST_NAMES = (
@@ -42,14 +42,6 @@ LAST_NAMES = (
     "Roger Roche Roy Noël Meyer Lucas Meunier Jean Pérez Marchand Dufour Blanchard Marie "
     "Barbier Brun Dumas Brunet Schmitt Leroux Colin Fernandez Pierre Renard Arnaud Rolland"
 ).split()
-
-
-def fresh_database() -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench_caseload WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE bench_caseload"))
-    engine.dispose()
 
 
 def person_name(n: int) -> tuple[str, str]:
@@ -153,15 +145,6 @@ PATHWAY_AND_APPOINTMENTS = {
 }
 
 
-def timed(function, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        function()
-        times.append(time.monotonic() - started)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
@@ -194,7 +177,7 @@ def main() -> None:
     total = args.people + OTHERS
     with app.app_context():
         if not args.keep:
-            fresh_database()
+            fresh_database("bench_caseload")
             upgrade()
             organisation = create_organisation("bench", "Département", "67")
             create_organisation("other", "Autre", "29")

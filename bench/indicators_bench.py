@@ -23,20 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-HOST = "127.0.0.1"
-ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:5432/postgres"
-BENCH_URL = f"postgresql+psycopg://postgres@{HOST}:5432/bench_indicators"
+from bench.common import bench_url, fresh_database, timed  # noqa: E402
+
+BENCH_URL = bench_url("bench_indicators")
 TODAY = date(2026, 12, 1)
-
-
-def fresh_database() -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench_indicators WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE bench_indicators"))
-    engine.dispose()
 
 
 def generate(connection, people: int, appointments: int, sms: int) -> dict[str, float]:
@@ -136,15 +128,6 @@ def generate(connection, people: int, appointments: int, sms: int) -> dict[str, 
     return timings
 
 
-def timed(function, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        function()
-        times.append(time.monotonic() - started)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
@@ -182,7 +165,7 @@ def main() -> None:
     travel.start()
     with app.app_context():
         if not args.keep:
-            fresh_database()
+            fresh_database("bench_indicators")
             upgrade()
             organisation = create_organisation("bench", "Département", "67")
             counsellor = create_counsellor(

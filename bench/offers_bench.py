@@ -39,11 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
-HOST = "127.0.0.1"
-ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:5432/postgres"
-BENCH_URL = f"postgresql+psycopg://postgres@{HOST}:5432/bench_offers"
+from bench.common import HOST, bench_url, fresh_database  # noqa: E402
+
+BENCH_URL = bench_url("bench_offers")
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # Postal codes within this of Strasbourg draw this many times more offers than the others:
 # about 5 % of all offers, as if the Bas-Rhin published its own next to the national ones.
@@ -104,14 +104,6 @@ SENTENCES = [
     "Le permis B est un plus, sans être obligatoire.",
     "Venez avec votre CV si vous en avez un ; sinon nous le ferons ensemble.",
 ]
-
-
-def fresh_database() -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench_offers WITH (FORCE)"))
-        connection.execute(text("CREATE DATABASE bench_offers"))
-    engine.dispose()
 
 
 def offer_rows(count: int, organisation_id: int, rng: random.Random) -> list[dict]:
@@ -374,7 +366,7 @@ def main() -> None:
     args = parser.parse_args()
     assert args.path.startswith("/"), args.path
 
-    fresh_database()
+    fresh_database("bench_offers")
     from portal import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": BENCH_URL})

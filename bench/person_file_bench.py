@@ -20,19 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
-HOST = "127.0.0.1"
-ADMIN_URL = f"postgresql+psycopg://postgres@{HOST}:5432/postgres"
-BENCH_URL = f"postgresql+psycopg://postgres@{HOST}:5432/bench_person_file"
+from bench.common import bench_url, fresh_database  # noqa: E402
 
-
-def fresh_database() -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS bench_person_file"))
-        connection.execute(text("CREATE DATABASE bench_person_file"))
-    engine.dispose()
+BENCH_URL = bench_url("bench_person_file")
 
 
 def load(count: int):
@@ -137,7 +129,7 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=60)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    fresh_database()
+    fresh_database("bench_person_file")
     from portal import create_app
     from portal.extensions import db
 
