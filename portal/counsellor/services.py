@@ -12,7 +12,7 @@ from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.beneficiaries.services import follow_ups_of, referent_at
 from portal.core.clock import utcnow
 from portal.extensions import db
-from portal.handover.services import HandoverPage, handover_page
+from portal.handover.services import HandoverPage, handover_page_of
 from portal.offers.models import OfferInterest
 from portal.offers.services import interests_of
 from portal.organisations.models import Counsellor
@@ -56,16 +56,17 @@ def person_file(counsellor: Counsellor, beneficiary_id: int) -> PersonFile | Non
     if follow_up is None:
         return None
     person = follow_up.beneficiary
+    follow_ups = follow_ups_of(person)
     return PersonFile(
         person=person,
         external_id=follow_up.external_id,
-        follow_ups=follow_ups_of(person),
+        follow_ups=follow_ups,
         pathway=pathway_of(person),
         appointments=appointments_of_person(organisation_id, person.id),
         invitations=invitations_of(person, organisation_id),
         messages=messages_of(person, organisation_id),
         interests=interests_of(person),
-        handover=handover_page(counsellor, beneficiary_id),
+        handover=handover_page_of(follow_up, follow_ups),
     )
 
 

@@ -64,8 +64,13 @@ def handover_page(counsellor: Counsellor, beneficiary_id: int) -> HandoverPage |
     follow_up = referent_at(beneficiary_id, counsellor.organisation_id)
     if follow_up is None:
         return None
+    return handover_page_of(follow_up, follow_ups_of(follow_up.beneficiary))
+
+
+def handover_page_of(follow_up: FollowUp, follow_ups: list[FollowUp]) -> HandoverPage:
+    """The same from the follow-ups a caller has already read (the person's file)."""
     person = follow_up.beneficiary
-    others = [f for f in follow_ups_of(person) if f.organisation_id != counsellor.organisation_id]
+    others = [f for f in follow_ups if f.organisation_id != follow_up.organisation_id]
     return HandoverPage(
         follow_up=follow_up,
         lead=person.lead_organisation,
