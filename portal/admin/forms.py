@@ -12,17 +12,13 @@ from wtforms.validators import (
     Optional,
 )
 
-from portal.core.forms import BoundedIntegerField
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from portal.core.forms import BoundedIntegerField, strip
 
 
 class CounsellorForm(FlaskForm):
     name = StringField(
         _l("Nom et prénom"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Écrivez le nom et le prénom.")),
             Length(max=200, message=_l("Ce nom est trop long : 200 caractères au plus.")),
@@ -31,7 +27,7 @@ class CounsellorForm(FlaskForm):
     )
     email = EmailField(
         _l("Adresse e-mail"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Écrivez l'adresse e-mail.")),
             Length(max=254, message=_l("Cette adresse est trop longue.")),
@@ -56,7 +52,7 @@ class RoleForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField(
         _l("Nom de la clé"),
-        filters=[_strip],
+        filters=[strip],
         description=_l("Pour la reconnaître : le logiciel ou le service qui l'utilise."),
         validators=[
             DataRequired(_l("Donnez un nom à la clé.")),
@@ -69,7 +65,7 @@ class ApiKeyForm(FlaskForm):
 class WebhookForm(FlaskForm):
     url = URLField(
         _l("Adresse de réception"),
-        filters=[_strip],
+        filters=[strip],
         description=_l("Une adresse https:// du logiciel métier."),
         validators=[
             DataRequired(_l("Écrivez l'adresse de réception.")),

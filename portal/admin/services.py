@@ -10,16 +10,14 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.admin.models import PasswordLink
-from portal.auth import two_factor
 from portal.core.clock import utcnow
-from portal.core.hashing import hash_secret, token_hash
+from portal.core.hashing import token_hash
 from portal.events import webhooks
 from portal.events.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from portal.events.services import record_event
 from portal.extensions import db
 from portal.organisations import services as organisations
 from portal.organisations.models import ApiKey, Counsellor, CounsellorRole, Organisation
-from portal.organisations.passwords import check_password
 
 PASSWORD_LINK_LIFETIME = timedelta(hours=72)
 # Not among the contract's events: sent to the organisation's own receiver only, never
@@ -113,7 +111,6 @@ def set_password_with_link(link: PasswordLink, password: str) -> Counsellor:
     """The password the person chose, if the policy takes it (PasswordRefused otherwise);
     the link is spent and every session of the account ends."""
     counsellor = link.counsellor
-    check_password(password, counsellor.email, counsellor.name)
     spent = db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
@@ -122,9 +119,8 @@ def set_password_with_link(link: PasswordLink, password: str) -> Counsellor:
     ).rowcount
     if not spent:  # used a moment ago, in another tab
         raise AdminError("used")
-    counsellor.password_hash = hash_secret(password)
-    counsellor.end_sessions()
-    db.session.flush()
+    # A refused password raises here, and the caller's rollback gives the link back.
+    organisations.set_password(counsellor, password)
     return counsellor
 
 
@@ -174,11 +170,6 @@ def set_role(counsellor: Counsellor, role: CounsellorRole) -> None:
     db.session.flush()
 
 
-def reset_two_step(counsellor: Counsellor) -> None:
-    """A lost phone: two-step sign-in off, sessions ended; the person enrols again."""
-    two_factor.reset_two_factor(counsellor)
-
-
 # -- API keys -------------------------------------------------------------------------------
 
 
@@ -200,11 +191,6 @@ def api_key_of(admin: Counsellor, key_id: int) -> ApiKey | None:
     return api_key
 
 
-def create_api_key(organisation: Organisation, name: str) -> tuple[ApiKey, str]:
-    """A new key; the plain key is returned once and never stored."""
-    return organisations.create_api_key(organisation, name)
-
-
 def revoke_api_key(api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
@@ -222,14 +208,9 @@ def save_webhook_url(organisation: Organisation, url: str) -> str | None:
     """Registers the address (WebhookUrlError if refused); returns the new secret when the
     endpoint is new (to be shown once), None when only the address changed."""
     endpoint = webhooks.endpoint_of(organisation)
-    if endpoint is not None:
-        webhooks.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])
-        endpoint.url = url
-        db.session.flush()
-        return None
-    secret = new_webhook_secret()
-    webhooks.register(organisation, url, secret)
-    return secret
+    secret = endpoint.secret if endpoint is not None else new_webhook_secret()
+    _endpoint, created = webhooks.register(organisation, url, secret)
+    return secret if created else None
 
 
 def rotate_webhook_secret(endpoint: WebhookEndpoint) -> str:
@@ -237,10 +218,6 @@ def rotate_webhook_secret(endpoint: WebhookEndpoint) -> str:
     endpoint.secret = new_webhook_secret()
     db.session.flush()
     return endpoint.secret
-
-
-def remove_webhook(organisation: Organisation) -> bool:
-    return webhooks.unregister(organisation)
 
 
 def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -265,12 +242,11 @@ def update_settings(
     cancellation_limit_minutes: int,
     require_two_step: bool,
     max_upcoming_appointments: int,
-) -> int:
-    """The organisation's reminders, cancel/move limit and two-step rule (the form checked
-    the ranges; the table's constraints check them again). Returns how many counsellors
-    were signed out by a new two-step requirement."""
+) -> None:
+    """The organisation's reminders, cancel/move limit, ceiling of appointments to come and
+    two-step rule (the form checked the ranges; the table's constraints check them again)."""
     organisation.reminder_hours_before = reminder_hours_before
     organisation.morning_reminder_hour = morning_reminder_hour
     organisation.cancellation_limit_minutes = cancellation_limit_minutes
     organisation.max_upcoming_appointments = max_upcoming_appointments
-    return organisations.require_two_step_for_counsellors(organisation, require_two_step)
+    organisations.require_two_step_for_counsellors(organisation, require_two_step)

@@ -18,6 +18,7 @@ from portal.admin.forms import (
     SettingsForm,
     WebhookForm,
 )
+from portal.auth import two_factor
 from portal.auth.roles import ADMIN, public, roles_required
 from portal.core.forms import ConfirmForm
 from portal.core.rate_limits import network_key
@@ -171,7 +172,7 @@ def reset_two_step(counsellor_id: int):
     account = _account_or_404(counsellor_id)
     if account.id == current_user.id:
         return _back_to_counsellors(_("Demandez à un autre administrateur."), "error")
-    services.reset_two_step(account)
+    two_factor.reset_two_factor(account)
     db.session.commit()
     return _back_to_counsellors(
         _(
@@ -242,7 +243,7 @@ def create_api_key():
     form = ApiKeyForm()
     if not form.validate_on_submit():
         return _api_keys_page(form, status=422)
-    api_key, key = services.create_api_key(current_user.organisation, form.name.data)
+    api_key, key = organisations.create_api_key(current_user.organisation, form.name.data)
     db.session.commit()
     return _api_keys_page(ApiKeyForm(formdata=None), created=api_key, key=key)
 
@@ -311,10 +312,14 @@ def save_webhook():
     return _webhook_page(form, status=422)
 
 
-def _endpoint_or_back():
-    endpoint = webhooks.endpoint_of(current_user.organisation)
+def _endpoint_or_404():
+    """The organisation's endpoint for an action on it; its buttons show only when there is
+    one, so a POST without one is stale or forged."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    endpoint = webhooks.endpoint_of(current_user.organisation)
+    if endpoint is None:
+        abort(404)
     return endpoint
 
 
@@ -322,10 +327,7 @@ def _endpoint_or_back():
 @roles_required(ADMIN)
 def rotate_webhook_secret():
     """A new signing secret, shown once: the old one stops signing at once."""
-    endpoint = _endpoint_or_back()
-    if endpoint is None:
-        flash(_("Enregistrez d'abord une adresse de réception."), "error")
-        return redirect(url_for("admin.webhook"))
+    endpoint = _endpoint_or_404()
     secret = services.rotate_webhook_secret(endpoint)
     db.session.commit()
     return _webhook_page(WebhookForm(formdata=None), secret=secret, rotated=True)
@@ -335,10 +337,7 @@ def rotate_webhook_secret():
 @roles_required(ADMIN)
 def test_webhook():
     """Sends a `webhook.test` event to this organisation's receiver only."""
-    endpoint = _endpoint_or_back()
-    if endpoint is None:
-        flash(_("Enregistrez d'abord une adresse de réception."), "error")
-        return redirect(url_for("admin.webhook"))
+    endpoint = _endpoint_or_404()
     delivery = services.send_test_event(endpoint)
     db.session.commit()
     flash(
@@ -357,7 +356,7 @@ def test_webhook():
 def remove_webhook():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if services.remove_webhook(current_user.organisation):
+    if webhooks.unregister(current_user.organisation):
         db.session.commit()
         flash(_("Adresse supprimée : plus rien n'y est envoyé."), "info")
     return redirect(url_for("admin.webhook"))

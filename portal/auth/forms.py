@@ -4,11 +4,8 @@ from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
+from portal.core.forms import strip
 from portal.core.phones import InvalidPhone, normalise_mobile
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class PhoneForm(FlaskForm):
@@ -70,7 +67,7 @@ class ChooseForm(FlaskForm):
 class CounsellorSignInForm(FlaskForm):
     email = EmailField(
         _l("Adresse e-mail"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Écrivez votre adresse e-mail.")),
             Length(max=254, message=_l("Cette adresse est trop longue.")),

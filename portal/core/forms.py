@@ -4,6 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField
 
 
+def strip(value):
+    """A WTForms filter: the spaces around what was typed go (None and non-text stay)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token."""
 

@@ -3,13 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from portal.core.forms import strip
 from portal.handover.models import REASON_MAX
 
 _REASON_LENGTH = Length(max=REASON_MAX, message=_l("500 caractères au plus."))
-
-
-def _stripped(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class ProposeForm(FlaskForm):
@@ -22,7 +19,7 @@ class ProposeForm(FlaskForm):
     )
     reason = TextAreaField(
         _l("Motif"),
-        filters=[_stripped],
+        filters=[strip],
         validators=[
             DataRequired(_l("Écrivez le motif : l'autre organisation le lira.")),
             _REASON_LENGTH,
@@ -38,7 +35,7 @@ class ProposeForm(FlaskForm):
 class RefuseForm(FlaskForm):
     reason = TextAreaField(
         _l("Motif du refus"),
-        filters=[_stripped],
+        filters=[strip],
         validators=[
             DataRequired(_l("Écrivez le motif du refus : l'autre organisation le lira.")),
             _REASON_LENGTH,

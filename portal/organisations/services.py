@@ -87,6 +87,12 @@ def change_password(counsellor: Counsellor, current: str, new: str) -> None:
     """
     if not verify_secret(counsellor.password_hash, current):
         raise WrongCurrentPassword()
+    set_password(counsellor, new)
+
+
+def set_password(counsellor: Counsellor, new: str) -> None:
+    """`new` if the policy takes it (PasswordRefused otherwise); every session of the
+    account ends, so whoever knew the old password is out."""
     check_password(new, counsellor.email, counsellor.name)
     counsellor.password_hash = hash_secret(new)
     counsellor.end_sessions()
