@@ -44,25 +44,6 @@ def list_for_organisation(
     return [(row[0], row[1]) for row in db.session.execute(query)]
 
 
-def requests_to_answer(counsellor: Counsellor) -> list[Appointment]:
-    """The organisation's requested appointments, oldest request first."""
-    return list(
-        db.session.scalars(
-            select(Appointment)
-            .join(Slot)
-            .options(
-                joinedload(Appointment.slot).joinedload(Slot.counsellor),
-                joinedload(Appointment.beneficiary),
-            )
-            .where(
-                Slot.organisation_id == counsellor.organisation_id,
-                Appointment.status == AppointmentStatus.REQUESTED,
-            )
-            .order_by(Appointment.booked_at, Appointment.id)
-        )
-    )
-
-
 def organisation_appointment(organisation_id: int, appointment_id: int) -> Appointment | None:
     """One of the organisation's appointments; another organisation's is as if it did not exist."""
     return db.session.scalars(

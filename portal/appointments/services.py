@@ -33,7 +33,6 @@ from portal.appointments.lists import (
     appointments_of_person,
     list_for_organisation,
     organisation_appointment,
-    requests_to_answer,
 )
 from portal.appointments.notices import NO_LONGER_STANDS
 from portal.appointments.slots import (
@@ -91,7 +90,6 @@ __all__ = [
     "own_slot",
     "publish_slots",
     "referent_for",
-    "requests_to_answer",
     "reschedule",
     "set_status",
     "slot_by_external_id",

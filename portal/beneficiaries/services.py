@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.beneficiaries.models import Beneficiary, FollowUp, HouseholdRole
 from portal.extensions import db
-from portal.organisations.models import Counsellor, Organisation
+from portal.organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -308,18 +308,3 @@ def people_by_ids(ids: list[int]) -> list[Beneficiary]:
         for person in db.session.scalars(select(Beneficiary).where(Beneficiary.id.in_(ids)))
     }
     return [found[i] for i in ids if i in found]
-
-
-def caseload(counsellor: Counsellor, limit: int = 500) -> list:
-    """The organisation's people: those the counsellor is référent for first, then A to Z.
-    Rows of (person, the organisation's id for them, is the counsellor's own)."""
-    mine = FollowUp.referent_email == counsellor.email
-    return list(
-        db.session.execute(
-            select(Beneficiary, FollowUp.external_id, mine.label("is_mine"))
-            .join(FollowUp, FollowUp.beneficiary_id == Beneficiary.id)
-            .where(FollowUp.organisation_id == counsellor.organisation_id)
-            .order_by(mine.desc(), func.lower(Beneficiary.last_name), Beneficiary.first_name)
-            .limit(limit)
-        )
-    )

@@ -57,9 +57,6 @@ class Filters:
     sort: str = "nom"
     page: int = 1
 
-    def with_page(self, page: int) -> "Filters":
-        return replace(self, page=page)
-
 
 @dataclass
 class Row:

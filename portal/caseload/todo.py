@@ -137,12 +137,6 @@ def at_risk(counsellor: Counsellor, mine: bool, limit: int) -> Block:
     )
 
 
-def replies_and_call_backs(counsellor: Counsellor, mine: bool, limit: int) -> Block | None:
-    """Replies by SMS and call-back requests from people: they are not received yet (the
-    SMS replies issue). None keeps the block off the page until they exist."""
-    return None
-
-
 def home(counsellor: Counsellor, mine: bool, only: str | None = None) -> dict[str, Block]:
     """Every block of the home, or only `only` with its long list."""
     builders = {

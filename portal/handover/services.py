@@ -12,7 +12,7 @@ proposal cannot both win; a partial unique index keeps one open proposal per per
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -249,26 +249,20 @@ def _listed():
     )
 
 
-def _to_answer_filter(counsellor: Counsellor):
-    return (
-        Handover.to_organisation_id == counsellor.organisation_id,
-        Handover.status == HandoverStatus.PROPOSED,
-        Handover.beneficiary_id.in_(_followed_by_own(counsellor)),
-    )
-
-
 def handovers_to_answer(counsellor: Counsellor) -> list[Handover]:
     """Proposals that the counsellor's organisation leads, waiting for its answer, oldest
     first (for the to-do list)."""
     return list(
         db.session.scalars(
-            _listed().where(*_to_answer_filter(counsellor)).order_by(Handover.created_at)
+            _listed()
+            .where(
+                Handover.to_organisation_id == counsellor.organisation_id,
+                Handover.status == HandoverStatus.PROPOSED,
+                Handover.beneficiary_id.in_(_followed_by_own(counsellor)),
+            )
+            .order_by(Handover.created_at)
         )
     )
-
-
-def handover_count(counsellor: Counsellor) -> int:
-    return db.session.scalar(select(func.count(Handover.id)).where(*_to_answer_filter(counsellor)))
 
 
 def handover_history(counsellor: Counsellor, limit: int = HISTORY_LIMIT) -> list[Handover]:

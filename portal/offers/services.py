@@ -376,22 +376,6 @@ def withdraw_interest(person: Beneficiary, offer: Offer) -> bool:
     return True
 
 
-def interests_to_acknowledge(counsellor: Counsellor) -> list[OfferInterest]:
-    """What the people this organisation follows said interests them, not yet taken in hand."""
-    return list(
-        db.session.scalars(
-            select(OfferInterest)
-            .join(FollowUp, FollowUp.beneficiary_id == OfferInterest.beneficiary_id)
-            .options(joinedload(OfferInterest.offer), joinedload(OfferInterest.beneficiary))
-            .where(
-                FollowUp.organisation_id == counsellor.organisation_id,
-                OfferInterest.acknowledged_at.is_(None),
-            )
-            .order_by(OfferInterest.created_at, OfferInterest.id)
-        ).unique()
-    )
-
-
 def organisation_interest(counsellor: Counsellor, interest_id: int) -> OfferInterest | None:
     return db.session.scalars(
         select(OfferInterest)

@@ -64,9 +64,9 @@ def test_accepting_makes_the_organisation_lead_tells_everyone_and_the_person(tri
     handover = db.session.scalars(select(Handover)).one()
     assert handover.status is HandoverStatus.PROPOSED
     # B sees it to answer, with its count for the to-do list; A sees it as sent.
-    assert services.handover_count(b.counsellor) == 1
+    assert len(services.handovers_to_answer(b.counsellor)) == 1
     assert services.handovers_to_answer(b.counsellor) == [handover]
-    assert services.handover_count(a.counsellor) == 0
+    assert len(services.handovers_to_answer(a.counsellor)) == 0
     assert "En attente" in sign_in(a.counsellor).get("/conseiller/relais").get_data(as_text=True)
 
     b_browser = Browser(sign_in(b.counsellor))
@@ -175,7 +175,7 @@ def test_one_open_proposal_at_a_time_and_the_proposer_may_withdraw_it(trio, sign
     )
     db.session.refresh(handover)
     assert handover.status is HandoverStatus.WITHDRAWN
-    assert services.handover_count(b.counsellor) == 0
+    assert len(services.handovers_to_answer(b.counsellor)) == 0
     assert _propose(sign_in, c, person, a).status_code == 302
 
 
@@ -203,7 +203,7 @@ def test_only_organisations_following_the_person_take_part(trio, sign_in):
         response = outsider.submit(url, {"reason": "x"}, page="/conseiller/relais")
         assert response.status_code == 404, action
     assert "Diallo" not in outsider.get("/conseiller/relais").get_data(as_text=True)
-    assert services.handover_count(d.counsellor) == 0
+    assert len(services.handovers_to_answer(d.counsellor)) == 0
     # A (the proposer) may not answer its own proposal.
     assert (
         Browser(sign_in(a.counsellor))
@@ -239,7 +239,7 @@ def test_the_lead_that_stops_following_leaves_no_lead(trio, sign_in):
     assert person.lead_organisation_id is None
     assert a.api.get("/beneficiaries/A-1").get_json()["lead_organisation"] is None
     # A's open proposal is untouched (B was not part of it); if A leaves, it lapses.
-    assert services.handover_count(a.counsellor) == 1
+    assert len(services.handovers_to_answer(a.counsellor)) == 1
     assert a.api.delete("/beneficiaries/A-1").status_code == 204
     statuses = {h.status for h in db.session.scalars(select(Handover))}
     assert statuses == {HandoverStatus.ACCEPTED, HandoverStatus.WITHDRAWN}

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.caseload import todo
 from portal.core.clock import paris_today
 from portal.events.models import Event, EventRecipient
 from portal.extensions import db
@@ -333,7 +334,7 @@ def test_the_counsellors_to_do_no_longer_lists_a_taken_back_interest(setting, si
     person, department, _plie, offer = setting
     _say_interest(sign_in, person, offer)
     counsellor = make_counsellor(department)
-    assert len(services.interests_to_acknowledge(counsellor)) == 1
+    assert todo.new_interests(counsellor, False, 5).count == 1
     assert services.withdraw_interest(person, offer) is True
     db.session.commit()
-    assert services.interests_to_acknowledge(counsellor) == []
+    assert todo.new_interests(counsellor, False, 5).count == 0
