@@ -37,18 +37,20 @@ def propose(beneficiary_id: int):
         form.organisation.data = form.organisation.choices[0][0]  # the only one: pre-chosen
     status = 200
     if form.is_submitted():
-        if form.validate() and page.open_handover is None:
+        if form.validate():
             try:
                 services.propose(
                     current_user, person, int(form.organisation.data), form.reason.data
                 )
             except services.HandoverError as error:
+                # Said on the page, with what was typed (one open proposal per person, and
+                # who may be chosen, are the service's rules).
                 db.session.rollback()
                 flash(_problem(error), "error")
-                return redirect(url_for("handover.propose", beneficiary_id=beneficiary_id))
-            db.session.commit()
-            flash(_("Proposition envoyée. L'autre organisation va répondre."), "info")
-            return redirect(url_for("handover.index"))
+            else:
+                db.session.commit()
+                flash(_("Proposition envoyée. L'autre organisation va répondre."), "info")
+                return redirect(url_for("handover.index"))
         status = 422
     return render_template(
         "handover/propose.html", page=page, person=person, form=form, confirm_form=ConfirmForm()

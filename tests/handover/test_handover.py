@@ -153,7 +153,10 @@ def test_one_open_proposal_at_a_time_and_the_proposer_may_withdraw_it(trio, sign
     # C may not open a second proposal while the first waits.
     page = sign_in(c.counsellor).get(f"/conseiller/personnes/{person.id}/relais")
     assert "attend déjà une réponse" in page.get_data(as_text=True)
-    assert _propose(sign_in, c, person, b).status_code == 422
+    refused = _propose(sign_in, c, person, b, reason="Déménage à Brest")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Une proposition de relais attend déjà une réponse pour cette personne." in html
     with pytest.raises(services.HandoverError):
         services.propose(c.counsellor, person, a.organisation.id, "Autre motif")
     db.session.rollback()
