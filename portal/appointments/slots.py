@@ -174,7 +174,8 @@ def slots_with_bookings(
     counsellor: Counsellor, start: datetime, end: datetime
 ) -> list[tuple[Slot, Appointment | None]]:
     """The counsellor's slots still offered between two moments, soonest first, each with
-    the appointment that holds it (and its person), in one query."""
+    the appointment that holds it (and its person), in one query. Never a past one: what
+    has started is the agenda's."""
     rows = db.session.execute(
         select(Slot, Appointment)
         .outerjoin(
@@ -188,7 +189,7 @@ def slots_with_bookings(
         .where(
             Slot.counsellor_id == counsellor.id,
             Slot.withdrawn_at.is_(None),
-            Slot.starts_at >= start,
+            Slot.starts_at >= max(start, utcnow()),
             Slot.starts_at < end,
         )
         .order_by(Slot.starts_at, Slot.id)

@@ -62,6 +62,7 @@ RULES = (
     ),
 )
 RULE_KEYS = tuple(rule.key for rule in RULES)
+LABELS = {rule.key: rule.label for rule in RULES}
 ANY = "toutes"  # ?risque=toutes: at least one rule
 
 

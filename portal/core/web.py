@@ -71,3 +71,13 @@ def local_url(target: str | None, default: str) -> str:
 def back_or(default: str) -> str:
     """The page the request came from when it is on this site, else `default`."""
     return local_url(request.referrer, default)
+
+
+def csv_download(body: str, filename: str) -> Response:
+    """A CSV file to download, with the UTF-8 mark: Excel reads accents and Arabic only
+    with it."""
+    return Response(
+        "\ufeff" + body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

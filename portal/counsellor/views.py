@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,7 +19,7 @@ from portal.caseload import risk, todo
 from portal.caseload import search as caseload
 from portal.core.clock import PARIS, paris_day, paris_midnight, paris_today, utcnow
 from portal.core.forms import ConfirmForm
-from portal.core.web import back_or, query_date
+from portal.core.web import back_or, csv_download, query_date
 from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
@@ -49,7 +49,7 @@ def _home(decline_form=None, failed_id=None, status: int = 200):
         handovers=handovers,
         mine=mine,
         rules=risk.RULES,
-        rule_labels={rule.key: rule.label for rule in risk.RULES},
+        rule_labels=risk.LABELS,
         paris_day=paris_day,
         decline_form=decline_form or DeclineForm(),
         blank_decline_form=DeclineForm(formdata=None),
@@ -327,7 +327,7 @@ def slots():
     end = first_week + timedelta(weeks=SLOT_WEEKS_SHOWN)
     weeks: dict[date, list] = {}
     for slot, appointment in appointments.slots_with_bookings(
-        current_user, max(utcnow(), paris_midnight(first_week)), paris_midnight(end)
+        current_user, paris_midnight(first_week), paris_midnight(end)
     ):
         day = paris_day(slot.starts_at)
         weeks.setdefault(day - timedelta(days=day.weekday()), []).append((slot, appointment))
@@ -417,7 +417,7 @@ def _caseload_filters() -> caseload.Filters:
     activity = {"oui": True, "non": False}.get(request.args.get("activite", ""))
     page = request.args.get("page", "")
     return caseload.Filters(
-        text=request.args.get("q", "")[: caseload.MAX_TEXT],
+        text=request.args.get("q", ""),
         mine=request.args.get("qui") == "moi",
         referent=referent,
         risk=chosen_risk if chosen_risk in (*risk.RULE_KEYS, risk.ANY) else None,
@@ -441,7 +441,7 @@ def caseload_page():
         counts=caseload.counts(current_user, with_risks=False),
         referents=caseload.referents(current_user),
         rules=risk.RULES,
-        rule_labels={rule.key: rule.label for rule in risk.RULES},
+        rule_labels=risk.LABELS,
         sorts=caseload.SORTS,
     )
 
@@ -451,16 +451,11 @@ def caseload_page():
 def caseload_csv():
     """The filtered caseload, every page, as CSV (UTF-8 with its mark, for Excel)."""
     filters = _caseload_filters()
-    labels = {rule.key: str(rule.label) for rule in risk.RULES}
+    labels = {key: str(label) for key, label in risk.LABELS.items()}
     headers = [str(header) for header in caseload.CSV_HEADERS]
     rows = [caseload.csv_values(row, labels) for row in caseload.every_row(current_user, filters)]
     body = tables.as_csv(tables.Table("dossiers", headers, rows))
-    filename = f"dossiers-{paris_today().isoformat()}.csv"
-    return Response(
-        "\ufeff" + body,  # Excel reads UTF-8 (accents, Arabic) only with the mark
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(body, f"dossiers-{paris_today().isoformat()}.csv")
 
 
 @bp.route("/webhooks")

@@ -2,12 +2,13 @@
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.roles import STAFF, public, roles_required
 from portal.core.clock import paris_today
+from portal.core.web import csv_download
 from portal.indicators import charts, tables
 from portal.indicators import services as indicators
 
@@ -61,12 +62,7 @@ def export(name: str):
     start, end, _error = _period()
     figures = indicators.indicators(current_user.organisation_id, start, end)
     body = tables.as_csv(tables.table(figures, name))
-    filename = f"indicateurs-{name}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(
-        "\ufeff" + body,  # Excel reads UTF-8 (accents, Arabic) only with the mark
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(body, f"indicateurs-{name}-{start.isoformat()}-{end.isoformat()}.csv")
 
 
 @bp.route("/definitions")
