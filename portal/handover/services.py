@@ -46,9 +46,12 @@ class HandoverPage:
     """What the proposal page shows about one person, for one counsellor."""
 
     follow_up: FollowUp  # the counsellor's organisation's
-    lead: Organisation | None
     candidates: list[FollowUp]  # the other organisations following the person
     open_handover: Handover | None
+
+    @property
+    def lead(self) -> Organisation | None:
+        return self.follow_up.beneficiary.lead_organisation
 
 
 def _event_data(handover: Handover, reason: str) -> dict:
@@ -73,7 +76,6 @@ def handover_page_of(follow_up: FollowUp, follow_ups: list[FollowUp]) -> Handove
     others = [f for f in follow_ups if f.organisation_id != follow_up.organisation_id]
     return HandoverPage(
         follow_up=follow_up,
-        lead=person.lead_organisation,
         candidates=[f for f in others if f.organisation_id != person.lead_organisation_id],
         open_handover=open_handover_of(person),
     )
