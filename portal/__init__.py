@@ -26,7 +26,7 @@ from portal.auth import sessions
 from portal.auth.forms import PhoneForm
 from portal.auth.views import bp as auth_bp
 from portal.config import Config
-from portal.core import formatting, log_privacy, secret_key, security_headers
+from portal.core import formatting, log_privacy, secret_key, security_headers, sentences
 from portal.core.problems import ApiProblem, problem_response
 from portal.core.web import RowIdConverter, page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
@@ -40,7 +40,6 @@ from portal.pathway.views import bp as pathway_bp
 from portal.sms.views import bp as sms_bp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RTL_LANGUAGES = {"ar"}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -114,6 +113,7 @@ def _bind_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    sentences.install(app, babel)
     htmx.init_app(app)
     limiter.init_app(app)
     sessions.init_app(app)
@@ -236,7 +236,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "languages": app.config["LANGUAGES"],
             "current_language": locale,
-            "text_direction": "rtl" if locale in RTL_LANGUAGES else "ltr",
+            "text_direction": "rtl" if locale in sentences.RTL_LANGUAGES else "ltr",
         }
 
     app.jinja_env.add_extension("jinja2.ext.do")

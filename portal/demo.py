@@ -439,6 +439,9 @@ def _seed_slots(organisation: Organisation, territory: dict, counsellors) -> lis
                     location=territory["place"] if mode is SlotMode.IN_PERSON else None,
                     purpose=SlotPurpose.FOLLOW_UP if hour > 10 else SlotPurpose.ORIENTATION,
                 )
+                # Some video slots have their link, the others say the counsellor sends it.
+                if mode is SlotMode.VIDEO and day.day % 2 == 0:
+                    slot.video_url = f"https://visio.example.org/{slot.external_id.lower()}"
                 db.session.add(slot)
                 slots.append(slot)
     db.session.flush()

@@ -1,13 +1,12 @@
 """The events feed and the webhook that receives every event."""
 
-import re
-
 from flask import Response, current_app, g
 
 from portal.api import schemas
 from portal.api.payloads import endpoint_payload
 from portal.api.routing import field_problem, integer_arg, operation, query, read_body, respond
 from portal.core.problems import ApiProblem
+from portal.core.web import is_https_url
 from portal.events import services as events
 from portal.events import webhooks
 from portal.extensions import db
@@ -59,7 +58,7 @@ def put_webhook():
     WEBHOOK_ALLOW_INSECURE=1)."""
     data = read_body(schemas.WebhookIn)
     allow_insecure = current_app.config["WEBHOOK_ALLOW_INSECURE"]
-    if not allow_insecure and not re.fullmatch(schemas.WEBHOOK_URL, data.url):
+    if not allow_insecure and not is_https_url(data.url):
         raise field_problem(
             "url", "the URL must be https://, a host name or address, then printable ASCII"
         )

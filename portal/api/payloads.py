@@ -76,6 +76,7 @@ def slot_payload(state: SlotState) -> dict[str, Any]:
         "location": slot.location,
         "purpose": slot.purpose.value,
         "reserved_for": state.reserved_for_external_id,
+        "video_url": slot.video_url,
         "is_booked": state.is_booked,
         "created_at": slot.created_at,
         "updated_at": slot.updated_at,

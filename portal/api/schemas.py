@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from portal.core.phones import MOBILE_PATTERN, InvalidPhone, normalise_mobile, normalise_phone
+from portal.core.web import HTTPS_URL, is_https_url
 
 EXTERNAL_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID, min_length=1, max_length=64)]
@@ -46,15 +47,6 @@ MOMENT = f"^{_DATE_1900_2999}(?:{_TIME}{_OFFSET})?$"
 """A query bound: a date (midnight, Paris) or a date-time with its offset, years 1900-2999."""
 STARTS_AT = f"^{_DATE_2000_2999}{_TIME}{_OFFSET}$"
 """RFC 3339 with its offset (Z or ±HH:MM), seconds and fraction optional, years 2000-2999."""
-WEBHOOK_URL = (
-    "^https://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*"
-    "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    "(?::(?:[0-5]?[0-9]{1,4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-    "(?:[/?#][!-~]*)?$"
-)
-"""https, a host name or IPv4 address, an optional port, then printable ASCII: what the
-webhook check reads without fail (whether the host resolves to a public address is
-checked after)."""
 
 
 class Strict(BaseModel):
@@ -288,6 +280,19 @@ def _written_as_starts_at(value: Any) -> Any:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _https_url(value: str) -> str:
+    if not is_https_url(value):
+        raise ValueError("must be an https address (https://…) of printable characters")
+    return value
+
+
+HttpsUrl = Annotated[
+    str,
+    Field(min_length=8, max_length=500, json_schema_extra={"pattern": HTTPS_URL}),
+    AfterValidator(_https_url),
+]
+
+
 class SlotIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={
@@ -320,6 +325,14 @@ class SlotIn(Strict):
     reserved_for: ExternalId | None = Field(
         default=None, description="One of your beneficiaries (422 otherwise)"
     )
+    video_url: HttpsUrl | None = Field(
+        default=None,
+        description=(
+            "Only with mode video (422 otherwise). The person sees it from 30 minutes before "
+            "the start, and the day's reminder SMS carries it; without it, the person is told "
+            "that the counsellor will call or send the link."
+        ),
+    )
 
 
 class SlotOut(BaseModel):
@@ -332,6 +345,7 @@ class SlotOut(BaseModel):
     location: str | None
     purpose: str
     reserved_for: str | None
+    video_url: str | None
     is_booked: bool
     created_at: datetime
     updated_at: datetime
@@ -455,7 +469,7 @@ class WebhookIn(Strict):
                 "started with WEBHOOK_ALLOW_INSECURE=1 (a laptop, tests) also takes http "
                 "and any address."
             ),
-            json_schema_extra={"pattern": WEBHOOK_URL},
+            json_schema_extra={"pattern": HTTPS_URL},
         ),
     ]
     secret: Annotated[str, Field(min_length=32, max_length=200)]

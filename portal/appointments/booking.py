@@ -202,6 +202,12 @@ def own_appointment(person: Beneficiary, appointment_id: int) -> Appointment | N
     ).first()
 
 
+def shows_video_link(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Whether the person's page shows the video link now: for a requested or confirmed
+    appointment, from 30 minutes before its start until its end."""
+    return appointment.status in OPEN and appointment.slot.video_link_open(now or utcnow())
+
+
 def change_deadline(appointment: Appointment) -> datetime:
     """Until when the person may cancel or move it themselves (2 hours before, by default)."""
     limit = appointment.slot.organisation.cancellation_limit_minutes

@@ -9,10 +9,18 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.appointments.models import SlotMode, SlotPurpose
-from portal.core.forms import BoundedIntegerField
+from portal.core.forms import BoundedIntegerField, strip
+from portal.core.web import is_https_url
 
 
 def _reason_for_the_person(label, example) -> TextAreaField:
@@ -53,6 +61,11 @@ class OutcomeForm(FlaskForm):
     )
 
 
+def _https(_form, field) -> None:
+    if field.data and not is_https_url(field.data):
+        raise ValidationError(_l("Collez un lien qui commence par https://"))
+
+
 MODE_CHOICES = [
     SelectChoice(SlotMode.IN_PERSON.value, _l("Sur place")),
     SelectChoice(SlotMode.PHONE.value, _l("Par téléphone")),
@@ -86,6 +99,12 @@ class SlotForm(FlaskForm):
     location = StringField(
         _l("Adresse (pour un rendez-vous sur place)"),
         validators=[Optional(), Length(max=300, message=_l("300 caractères au plus."))],
+    )
+    video_url = StringField(
+        _l("Lien de la vidéo (facultatif, pour un rendez-vous en vidéo)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=500, message=_l("500 caractères au plus.")), _https],
+        description=_l("La personne le voit 30 minutes avant. Sans lien, appelez-la."),
     )
     purpose = SelectField(_l("Objet"), choices=PURPOSE_CHOICES, default=SlotPurpose.FOLLOW_UP.value)
     repeat_until = DateField(

@@ -24,6 +24,11 @@ class SlotPurpose(enum.Enum):
     OTHER = "other"
 
 
+# The person sees a video appointment's link from this long before it starts: early enough
+# to test sound and camera, late enough that an old link is not confused with a new one.
+VIDEO_LINK_SHOWN_BEFORE = timedelta(minutes=30)
+
+
 class Slot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -34,6 +39,9 @@ class Slot(db.Model):
     duration_minutes: Mapped[int]
     mode: Mapped[SlotMode] = mapped_column(str_enum(SlotMode, "slot_mode"))
     location: Mapped[str | None] = mapped_column(String(300))
+    # Where a video appointment happens (https only); shown to the person from
+    # VIDEO_LINK_SHOWN_BEFORE the start, and in the day's reminder.
+    video_url: Mapped[str | None] = mapped_column(String(500))
     purpose: Mapped[SlotPurpose] = mapped_column(str_enum(SlotPurpose, "slot_purpose"))
     reserved_for_id: Mapped[int | None] = mapped_column(
         ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True
@@ -58,11 +66,20 @@ class Slot(db.Model):
         ),
         CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
         CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
+        CheckConstraint("mode = 'video' OR video_url IS NULL", name="video_url_only_for_video"),
     )
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def video_link_open(self, now: datetime) -> bool:
+        """Whether the person may see the video link now: from 30 minutes before the start
+        until the end."""
+        return (
+            self.video_url is not None
+            and self.starts_at - VIDEO_LINK_SHOWN_BEFORE <= now < self.ends_at
+        )
 
 
 class AppointmentStatus(enum.Enum):

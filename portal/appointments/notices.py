@@ -8,7 +8,7 @@ from portal.appointments.models import (
 from portal.core.clock import utcnow
 from portal.events.services import record_event
 from portal.sms.models import SmsKind
-from portal.sms.outbox import queue_notice
+from portal.sms.outbox import notice_body, queue_notice, rewrite_queued
 from portal.sms.schedule import reminder_times
 
 # Why the SMS about an appointment were not sent, as the outbox records it.
@@ -29,6 +29,12 @@ def notify(appointment: Appointment, kind: SmsKind, template: str, **context) ->
     )
 
 
+REMINDERS = {
+    "48h": (SmsKind.REMINDER_48H, "sms/reminder_48h.txt"),
+    "day": (SmsKind.REMINDER_DAY, "sms/reminder_day.txt"),
+}
+
+
 def queue_reminders(appointment: Appointment, now: datetime | None = None) -> None:
     """The 48-hour and the morning reminders, in allowed hours; dropped at send time if the
     appointment no longer stands."""
@@ -41,10 +47,7 @@ def queue_reminders(appointment: Appointment, now: datetime | None = None) -> No
         organisation.reminder_hours_before,
         organisation.morning_reminder_hour,
     )
-    for key, kind, template in (
-        ("48h", SmsKind.REMINDER_48H, "sms/reminder_48h.txt"),
-        ("day", SmsKind.REMINDER_DAY, "sms/reminder_day.txt"),
-    ):
+    for key, (kind, template) in REMINDERS.items():
         if key in times:
             queue_notice(
                 appointment.beneficiary,
@@ -56,6 +59,18 @@ def queue_reminders(appointment: Appointment, now: datetime | None = None) -> No
                 send_before=slot.starts_at,
                 slot=slot,
             )
+
+
+def rewrite_reminders(appointment: Appointment) -> None:
+    """Rewrites the reminders still queued for an appointment whose place or video link
+    changed; their times stay."""
+    person = appointment.beneficiary
+    if person is None:
+        return
+    slot = appointment.slot
+    for kind, template in REMINDERS.values():
+        body = notice_body(person, slot.organisation, template, slot=slot)
+        rewrite_queued(appointment.id, kind, body)
 
 
 def record(type_: str, appointment: Appointment, by: str, **data) -> None:

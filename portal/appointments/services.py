@@ -24,6 +24,7 @@ from portal.appointments.booking import (
     own_appointment,
     referent_for,
     reschedule,
+    shows_video_link,
     upcoming,
 )
 from portal.appointments.calendar import calendar_file
@@ -91,6 +92,7 @@ __all__ = [
     "publish_slots",
     "referent_for",
     "reschedule",
+    "shows_video_link",
     "set_status",
     "slot_by_external_id",
     "slot_state",

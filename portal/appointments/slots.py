@@ -17,6 +17,7 @@ from portal.appointments.models import (
     SlotMode,
     SlotPurpose,
 )
+from portal.appointments.notices import rewrite_reminders
 from portal.appointments.status import cancel
 from portal.beneficiaries.models import FollowUp
 from portal.core.clock import exists_in_paris, paris_day, paris_moment, utcnow
@@ -109,6 +110,10 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
         raise AppointmentError(
             "location_required", "location is required for in_person", "location"
         )
+    if fields.get("video_url") and mode is not SlotMode.VIDEO:
+        raise AppointmentError(
+            "video_url_not_video", "video_url is only for a slot whose mode is video", "video_url"
+        )
     reserved_for = None
     if fields.get("reserved_for"):
         follow_up = db.session.scalars(
@@ -128,6 +133,7 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
         "duration_minutes": fields["duration_minutes"],
         "mode": mode,
         "location": fields.get("location"),
+        "video_url": fields.get("video_url"),
         "purpose": SlotPurpose(fields["purpose"]),
         "reserved_for": reserved_for,
         "withdrawn_at": None,
@@ -146,13 +152,21 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
             "booked",
             "this slot is booked: withdraw it with ?cancel_booking=true before moving it",
         )
-    changed = False
+    changed = set()
     for name, value in values.items():
         if getattr(slot, name) != value:
             setattr(slot, name, value)
-            changed = True
+            changed.add(name)
     db.session.flush()
-    return SlotUpsert(slot, created, changed)
+    if changed & REMINDED_FIELDS and (appointment := live_appointment(slot)) is not None:
+        # The reminders already queued were written with the old place or link.
+        rewrite_reminders(appointment)
+    return SlotUpsert(slot, created, bool(changed))
+
+
+# What the reminders of an appointment tell about its slot, besides the time (which a
+# booked slot keeps).
+REMINDED_FIELDS = frozenset({"mode", "location", "video_url"})
 
 
 def withdraw_slot(slot: Slot, cancel_booking: bool) -> None:
@@ -216,6 +230,7 @@ def publish_slots(
     purpose: SlotPurpose,
     repeat_until: date | None = None,
     until: time | None = None,
+    video_url: str | None = None,
 ) -> list[Slot]:
     """One slot, or back-to-back ones until `until` (the last one ends by then); the same
     every week until `repeat_until`; holidays are refused."""
@@ -247,6 +262,7 @@ def publish_slots(
             duration_minutes=duration_minutes,
             mode=mode,
             location=location if mode is SlotMode.IN_PERSON else None,
+            video_url=video_url if mode is SlotMode.VIDEO else None,
             purpose=purpose,
         )
         db.session.add(slot)

@@ -135,6 +135,7 @@ def detail(appointment_id: int):
         "appointments/detail.html",
         appointment=appointment,
         may_change=services.may_change(appointment),
+        video_link_open=services.shows_video_link(appointment),
         just_booked=request.args.get("fait") == "1",
         referent=services.referent_for(appointment),
     )

@@ -1,6 +1,7 @@
 """Answering a page or, for htmx, only the fragment it swaps; redirects that stay home;
 ids and dates read from URLs and query strings."""
 
+import re
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -8,6 +9,21 @@ from flask import Response, abort, redirect, render_template, request
 from werkzeug.routing import IntegerConverter
 
 MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+HTTPS_URL = (
+    "^https://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*"
+    "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    "(?::(?:[0-5]?[0-9]{1,4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    "(?:[/?#][!-~]*)?$"
+)
+"""https, a host name or IPv4 address, an optional port, then printable ASCII: what the
+checks of a webhook or a video link read without fail (a webhook's host is checked for
+public addresses after)."""
+
+
+def is_https_url(value: str) -> bool:
+    return re.fullmatch(HTTPS_URL, value) is not None
+
+
 # A date further off than this in a query string is a typo or a probe, never a week to show.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 

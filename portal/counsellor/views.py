@@ -304,6 +304,7 @@ def slots():
                 SlotPurpose(form.purpose.data),
                 form.repeat_until.data,
                 form.until_time.data,
+                form.video_url.data or None,
             )
         except appointments.AppointmentError as error:
             db.session.rollback()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from portal.appointments.models import Appointment
-from portal.appointments.services import next_appointment
+from portal.appointments.services import next_appointment, shows_video_link
 from portal.beneficiaries.models import Beneficiary
 from portal.pathway.services import Pathway, pathway_of
 
@@ -12,8 +12,14 @@ from portal.pathway.services import Pathway, pathway_of
 class BeneficiaryHome:
     pathway: Pathway
     next_appointment: Appointment | None
+    video_link_open: bool
 
 
 def beneficiary_home(person: Beneficiary) -> BeneficiaryHome:
     """The pathway (now, next, the timeline, the référents) and the next appointment."""
-    return BeneficiaryHome(pathway=pathway_of(person), next_appointment=next_appointment(person))
+    appointment = next_appointment(person)
+    return BeneficiaryHome(
+        pathway=pathway_of(person),
+        next_appointment=appointment,
+        video_link_open=appointment is not None and shows_video_link(appointment),
+    )

@@ -38,7 +38,10 @@ def beneficiary():
     """Hello by first name, then the pathway: now, next, the timeline, the référents."""
     home = beneficiary_home(current_user)
     return render_template(
-        "home/beneficiary.html", pathway=home.pathway, next_appointment=home.next_appointment
+        "home/beneficiary.html",
+        pathway=home.pathway,
+        next_appointment=home.next_appointment,
+        video_link_open=home.video_link_open,
     )
 
 

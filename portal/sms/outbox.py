@@ -87,17 +87,10 @@ def queue_notice(
     organisation; nothing when they said no to SMS (sign-in codes do not come here)."""
     if person is None or not person.may_receive_sms:
         return None
-    with force_locale(person.language):
-        body = render_template(
-            template,
-            sender=organisation.sender_name,
-            link=current_app.config["PORTAL_BASE_URL"],
-            **context,
-        ).strip()
     now = now or utcnow()
     return queue_sms(
         to=person.phone,
-        body=to_gsm7(body),
+        body=notice_body(person, organisation, template, **context),
         kind=kind,
         beneficiary=person,
         organisation=organisation,
@@ -107,6 +100,33 @@ def queue_notice(
         due_at=next_allowed(due_at or now, organisation.department_code),
         send_before=send_before,
     )
+
+
+def notice_body(person: Beneficiary, organisation: Organisation, template: str, **context) -> str:
+    """An SMS's text in the person's language, signed by the organisation, in GSM-7."""
+    with force_locale(person.language):
+        body = render_template(
+            template,
+            sender=organisation.sender_name,
+            link=current_app.config["PORTAL_BASE_URL"],
+            **context,
+        ).strip()
+    return to_gsm7(body)
+
+
+def rewrite_queued(appointment_id: int, kind: SmsKind, body: str) -> int:
+    """Gives the queued messages of one kind about an appointment a new text (what they
+    tell changed); one already claimed by a sender goes out as it was. Returns how many."""
+    return db.session.execute(
+        update(SmsMessage)
+        .where(
+            SmsMessage.appointment_id == appointment_id,
+            SmsMessage.kind == kind,
+            SmsMessage.status == SmsStatus.QUEUED,
+        )
+        .values(body=body)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def drop_queued_about(appointment_id: int, reason: str) -> int:

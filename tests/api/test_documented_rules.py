@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.api.schemas import EMAIL, MOMENT, STARTS_AT, WEBHOOK_URL
+from portal.api.schemas import EMAIL, HTTPS_URL, MOMENT, STARTS_AT
 from portal.core.phones import MOBILE_PATTERN, normalise_mobile
 from tests.factories import API, beneficiary_body, offer_body, slot_body
 
@@ -129,7 +129,7 @@ def test_an_in_person_slot_needs_a_location_in_the_document_too(org_a, document)
     ],
 )
 def test_webhook_urls_follow_the_pattern_unless_insecure(org_a, app, url, matches):
-    assert bool(re.fullmatch(WEBHOOK_URL, url)) == matches
+    assert bool(re.fullmatch(HTTPS_URL, url)) == matches
     app.config["WEBHOOK_ALLOW_INSECURE"] = False
     body = {"url": url, "secret": "s" * 32}
     answer = org_a.api.put("/webhook", body)
@@ -142,7 +142,7 @@ def test_the_other_patterns_are_the_documents(document):
     schemas = document["components"]["schemas"]
     assert schemas["SlotIn"]["properties"]["starts_at"]["pattern"] == STARTS_AT
     assert schemas["SlotIn"]["properties"]["counsellor_email"]["pattern"] == EMAIL
-    assert schemas["WebhookIn"]["properties"]["url"]["pattern"] == WEBHOOK_URL
+    assert schemas["WebhookIn"]["properties"]["url"]["pattern"] == HTTPS_URL
     assert schemas["BeneficiaryFields"]["properties"]["phone"]["pattern"] == MOBILE_PATTERN
     assert schemas["StepIn"]["properties"]["title"]["pattern"] == "^[^\\u0000]*$"
 

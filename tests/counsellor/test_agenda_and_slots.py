@@ -50,7 +50,8 @@ def test_the_week_is_a_column_a_day_with_links_numbers_and_outcomes(sign_in):
         make_slot(
             counsellor,
             mode=SlotMode.VIDEO,
-            location="https://visio.example.org/salle-12",
+            location=None,
+            video_url="https://visio.example.org/salle-12",
             **_at(monday + timedelta(days=2), 14),
         ),
         person,

@@ -78,7 +78,7 @@ def test_cest_note_takes_it_off_the_list(interest, sign_in):
     assert response.status_code == 302
     assert response.headers["Location"] == "/conseiller/"
     page = text_of(browser.get("/conseiller/"))
-    assert "Noté : l'intérêt de Amina pour « Immersion en boulangerie » est traité." in page
+    assert "Noté : l'intérêt d'Amina pour « Immersion en boulangerie » est traité." in page
     assert _interest_cards(page) == []
     assert db.session.get(OfferInterest, said.id).acknowledged_at is not None
     # Taken in hand for the person: the PLIE's counsellor does not call her a second time.

@@ -23,6 +23,8 @@ def _render(name: str, language: str) -> str:
     slot = SimpleNamespace(
         starts_at=datetime(2026, 9, 30, 8, 30, tzinfo=UTC),  # a Wednesday in September
         location=LONGEST_PLACE,
+        mode=SimpleNamespace(value="in_person"),
+        video_url=None,
     )
     with force_locale(language):
         body = render_template(
