@@ -34,6 +34,7 @@ from portal.extensions import babel, csrf, db, htmx, limiter, migrate
 from portal.handover.views import bp as handover_bp
 from portal.home.views import bp as home_bp
 from portal.indicators.views import bp as indicators_bp
+from portal.information.views import bp as information_bp
 from portal.offers.views import bp as offers_bp
 from portal.offers.views import staff_bp as offers_staff_bp
 from portal.pathway.views import bp as pathway_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(offers_bp)
     app.register_blueprint(offers_staff_bp)
     app.register_blueprint(handover_bp)
+    app.register_blueprint(information_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
 

@@ -75,6 +75,23 @@ class Config:
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0") or 0)
 
+        # What the public pages state (legal notice, personal data, accessibility, help):
+        # each deployment sets its own. HELP_PHONES: "Name=03 88 76 67 67;Other=02 98 …".
+        self.PUBLISHER_NAME = env.get("PUBLISHER_NAME", "Portail SPI (démonstration)")
+        self.PUBLISHER_ADDRESS = env.get("PUBLISHER_ADDRESS", "")
+        self.PUBLICATION_DIRECTOR = env.get("PUBLICATION_DIRECTOR", "")
+        self.HOSTING_PROVIDER = env.get("HOSTING_PROVIDER", "")
+        self.DPO_CONTACT = env.get("DPO_CONTACT", "")
+        self.ACCESSIBILITY_CONTACT = env.get("ACCESSIBILITY_CONTACT", "")
+        self.HELP_PHONES = env.get("HELP_PHONES", "")
+        # How long data is kept (the purge applies them; the personal data page states them).
+        self.RETENTION_SIGN_IN_CODE_HOURS = int(env.get("RETENTION_SIGN_IN_CODE_HOURS", "24"))
+        self.RETENTION_SMS_BODY_DAYS = int(env.get("RETENTION_SMS_BODY_DAYS", "90"))
+        self.RETENTION_WEBHOOK_ATTEMPT_DAYS = int(env.get("RETENTION_WEBHOOK_ATTEMPT_DAYS", "90"))
+        self.RETENTION_EVENT_DATA_MONTHS = int(env.get("RETENTION_EVENT_DATA_MONTHS", "13"))
+        self.RETENTION_AUDIT_MONTHS = int(env.get("RETENTION_AUDIT_MONTHS", "12"))
+        self.DORMANT_PERSON_MONTHS = int(env.get("DORMANT_PERSON_MONTHS", "24"))
+
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
         self.LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}

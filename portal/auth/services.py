@@ -130,6 +130,7 @@ def check_sign_in_code(phone: str, code: str) -> CodeCheck:
 
 def mark_signed_in(beneficiary: Beneficiary) -> None:
     """The first sign-in activates the account and tells the back office."""
+    beneficiary.last_signed_in_at = utcnow()
     if beneficiary.activated_at is None:
         beneficiary.activated_at = utcnow()
         record_event("beneficiary.activated", beneficiary, {})

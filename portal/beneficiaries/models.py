@@ -64,6 +64,8 @@ class Beneficiary(SignInAccount, db.Model):
     sms_consent: Mapped[bool] = mapped_column(default=True)
     sms_opted_out: Mapped[bool] = mapped_column(default=False)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Shown to the person on "Mes données"; no history of sign-ins is kept.
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The organisation that leads the pathway, once one accepted a hand-over (portal/handover);

@@ -70,9 +70,9 @@ def settings():
         db.session.commit()
         if changed:
             flash(
-                _("Vous ne recevrez plus de SMS de rappel.")
+                _("Vous ne recevrez plus les SMS de rendez-vous.")
                 if current_user.sms_opted_out
-                else _("Vous recevrez de nouveau les SMS de rappel."),
+                else _("Vous recevrez de nouveau les SMS de rendez-vous."),
                 "info",
             )
         return redirect(url_for("home.settings"))

@@ -132,7 +132,9 @@ def test_the_settings_page_switches_sms_off_and_on(sign_in, app):
 
     person = make_beneficiary()
     browser = Browser(sign_in(person))
-    assert "Ne plus recevoir de SMS" in browser.get("/parametres").get_data(as_text=True)
+    assert "Ne plus recevoir les SMS de rendez-vous" in browser.get("/parametres").get_data(
+        as_text=True
+    )
     browser.submit("/parametres", {"sms": "off"})
     db.session.refresh(person)
     assert person.sms_opted_out
