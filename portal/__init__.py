@@ -26,7 +26,14 @@ from portal.auth import sessions
 from portal.auth.forms import PhoneForm
 from portal.auth.views import bp as auth_bp
 from portal.config import Config
-from portal.core import formatting, log_privacy, secret_key, security_headers, sentences
+from portal.core import (
+    formatting,
+    log_privacy,
+    secret_key,
+    security_headers,
+    sentences,
+    static_files,
+)
 from portal.core.problems import ApiProblem, problem_response
 from portal.core.web import RowIdConverter, page_or_fragment
 from portal.counsellor.views import bp as counsellor_bp
@@ -118,6 +125,7 @@ def _bind_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     sessions.init_app(app)
+    static_files.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
