@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.appointments.models import SlotMode, SlotPurpose
+from portal.appointments.models import MAX_CAPACITY, SlotMode, SlotPurpose
 from portal.core.forms import BoundedIntegerField
 
 
@@ -90,4 +90,18 @@ class SlotForm(FlaskForm):
     purpose = SelectField(_l("Objet"), choices=PURPOSE_CHOICES, default=SlotPurpose.FOLLOW_UP.value)
     repeat_until = DateField(
         _l("Répéter chaque semaine jusqu'au (facultatif)"), validators=[Optional()]
+    )
+    capacity = BoundedIntegerField(
+        _l("Nombre de places"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_CAPACITY, message=_l("Entre 1 et 200 places.")),
+        ],
+        description=_l("Plus d'une place : une réunion collective (information, atelier)."),
+    )
+    title = StringField(
+        _l("Titre de la réunion (facultatif)"),
+        validators=[Optional(), Length(max=120, message=_l("120 caractères au plus."))],
+        description=_l("Par exemple : Réunion d'information : vos droits et devoirs."),
     )

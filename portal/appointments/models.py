@@ -1,8 +1,18 @@
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.clock import utcnow
@@ -24,6 +34,10 @@ class SlotPurpose(enum.Enum):
     OTHER = "other"
 
 
+# The most seats a collective session may have.
+MAX_CAPACITY = 200
+
+
 class Slot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -38,6 +52,11 @@ class Slot(db.Model):
     reserved_for_id: Mapped[int | None] = mapped_column(
         ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True
     )
+    # More than one seat makes a collective session (an information meeting, a workshop):
+    # each person who books it has an appointment of their own.
+    capacity: Mapped[int] = mapped_column(default=1, server_default="1")
+    # What a session is called, for the person ("Réunion d'information : …").
+    title: Mapped[str | None] = mapped_column(String(120))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -58,11 +77,20 @@ class Slot(db.Model):
         ),
         CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
         CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
+        CheckConstraint(f"capacity BETWEEN 1 AND {MAX_CAPACITY}", name="capacity_1_to_200"),
     )
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_session(self) -> bool:
+        return self.capacity > 1
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.appointments_count, 0)
 
 
 class AppointmentStatus(enum.Enum):
@@ -92,6 +120,10 @@ class Appointment(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # When moved, the appointment that replaced this one.
     rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    # Which of the slot's seats a live appointment holds (1 for a one-person slot): no two
+    # live appointments share one, and the booking takes the lowest free one up to the
+    # capacity, the slot's row locked.
+    seat: Mapped[int] = mapped_column(default=1, server_default="1")
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Kept on the appointment, not only in events (which erasure empties): the delays and
     # the cancellations the indicators count survive the person's erasure.
@@ -105,21 +137,45 @@ class Appointment(db.Model):
     beneficiary: Mapped[Beneficiary | None] = relationship()
 
     __table_args__ = (
-        # The rule that makes a double booking impossible, whatever the code above it does.
         Index(
             "ix_appointment_beneficiary_status",
             "beneficiary_id",
             "status",
             postgresql_include=["slot_id"],
         ),
+        # The rule that makes overbooking impossible, whatever the code above it does.
         Index(
-            "uq_appointment_live_slot",
+            "uq_appointment_live_seat",
             "slot_id",
+            "seat",
             unique=True,
             sqlite_where=db.text(_LIVE_SQL),
             postgresql_where=db.text(_LIVE_SQL),
         ),
+        # One person books a session once.
+        Index(
+            "uq_appointment_live_person",
+            "slot_id",
+            "beneficiary_id",
+            unique=True,
+            sqlite_where=db.text(_LIVE_SQL),
+            postgresql_where=db.text(_LIVE_SQL),
+        ),
+        CheckConstraint(f"seat BETWEEN 1 AND {MAX_CAPACITY}", name="seat_1_to_200"),
     )
+
+
+# How many live appointments hold the slot's seats; loaded only where asked (undefer).
+Slot.appointments_count = column_property(
+    select(func.count(Appointment.id))
+    .where(
+        Appointment.slot_id == Slot.id,
+        Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
+    )
+    .correlate_except(Appointment)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 @event.listens_for(Appointment.status, "set")
