@@ -109,9 +109,7 @@ def test_cancel_booking_cancels_every_booking_each_with_its_event_and_sms(org_a)
     booked = _book(org_a, 3)
     assert org_a.api.delete("/slots/REUNION-1?cancel_booking=true").status_code == 204
     db.session.expire_all()
-    assert {db.session.get(Appointment, i).status for i in booked} == {
-        AppointmentStatus.CANCELLED
-    }
+    assert {db.session.get(Appointment, i).status for i in booked} == {AppointmentStatus.CANCELLED}
     events = [e for e in org_a.api.events() if e["type"] == "appointment.cancelled"]
     assert sorted(e["beneficiary_external_id"] for e in events) == ["DOS-0", "DOS-1", "DOS-2"]
     messages = db.session.scalars(
