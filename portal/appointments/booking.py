@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, undefer
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
-    LIVE_STATUSES,
+    LIVE,
     Appointment,
     AppointmentStatus,
     Slot,
@@ -38,7 +38,7 @@ def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slo
     organisation_ids = [f.organisation_id for f in follow_ups]
     referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
     already_mine = select(Appointment.slot_id).where(
-        Appointment.beneficiary_id == person.id, _live(Appointment)
+        Appointment.beneficiary_id == person.id, Appointment.status.in_(LIVE)
     )
     slots = db.session.scalars(
         select(Slot)
@@ -68,10 +68,6 @@ def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slo
     )
 
 
-def _live(appointment_entity):
-    return appointment_entity.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES])
-
-
 def bookable_slot(person: Beneficiary, slot_id: int) -> Slot | None:
     return next((slot for slot in bookable_slots(person) if slot.id == slot_id), None)
 
@@ -82,7 +78,7 @@ def booked_already(person: Beneficiary, slot_id: int) -> Appointment | None:
         select(Appointment).where(
             Appointment.slot_id == slot_id,
             Appointment.beneficiary_id == person.id,
-            _live(Appointment),
+            Appointment.status.in_(LIVE),
         )
     ).first()
 
@@ -140,7 +136,9 @@ def _take_seat(slot: Slot) -> int:
     # A new statement after the lock: it sees the seats the ones before us committed.
     taken = set(
         db.session.scalars(
-            select(Appointment.seat).where(Appointment.slot_id == slot.id, _live(Appointment))
+            select(Appointment.seat).where(
+                Appointment.slot_id == slot.id, Appointment.status.in_(LIVE)
+            )
         )
     )
     seat = next((seat for seat in range(1, capacity + 1) if seat not in taken), None)

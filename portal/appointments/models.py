@@ -105,6 +105,7 @@ class AppointmentStatus(enum.Enum):
 
 # An appointment in one of these holds its slot; declined or cancelled ones free it.
 LIVE_STATUSES = ("requested", "confirmed", "attended", "no_show", "excused")
+LIVE = tuple(AppointmentStatus(s) for s in LIVE_STATUSES)
 _LIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in LIVE_STATUSES) + ")"
 
 
@@ -170,7 +171,7 @@ Slot.appointments_count = column_property(
     select(func.count(Appointment.id))
     .where(
         Appointment.slot_id == Slot.id,
-        Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
+        Appointment.status.in_(LIVE),
     )
     .correlate_except(Appointment)
     .scalar_subquery(),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
-    LIVE_STATUSES,
+    LIVE,
     Appointment,
     AppointmentStatus,
     Slot,
@@ -33,10 +33,6 @@ def own_slot(counsellor: Counsellor, slot_id: int) -> Slot | None:
     return slot
 
 
-def _live():
-    return Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES])
-
-
 def live_appointments(slot: Slot, lock: bool = False) -> list[Appointment]:
     """The appointments holding the slot's seats, by seat. With `lock`, the slot's row is
     locked first (PostgreSQL): no booking slips in while the caller changes the slot."""
@@ -45,7 +41,7 @@ def live_appointments(slot: Slot, lock: bool = False) -> list[Appointment]:
     return list(
         db.session.scalars(
             select(Appointment)
-            .where(Appointment.slot_id == slot.id, _live())
+            .where(Appointment.slot_id == slot.id, Appointment.status.in_(LIVE))
             .order_by(Appointment.seat)
         )
     )
@@ -235,7 +231,7 @@ def slots_with_bookings(
     for appointment in db.session.scalars(
         select(Appointment)
         .options(joinedload(Appointment.beneficiary))
-        .where(Appointment.slot_id.in_(booked), _live())
+        .where(Appointment.slot_id.in_(booked), Appointment.status.in_(LIVE))
         .order_by(Appointment.seat)
     ):
         booked[appointment.slot_id].append(appointment)
