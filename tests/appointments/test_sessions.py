@@ -158,7 +158,7 @@ def test_a_counsellor_publishes_a_session_and_sees_its_seats(setting, sign_in):
     assert published.capacity == 12
     assert "1 place prise sur 3" in browser.get("/conseiller/creneaux").get_data(as_text=True)
     page = browser.get(f"/conseiller/creneaux?depuis={start}").get_data(as_text=True)
-    assert "0 places prises sur 12" in page
+    assert "0 place prise sur 12" in page
     assert f'href="/conseiller/seances/{published.id}"' in page
     refused = browser.submit(
         "/conseiller/creneaux",
