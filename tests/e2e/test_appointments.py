@@ -73,8 +73,12 @@ def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessibl
 
 
 def test_counsellor_agenda_and_slots_pages_are_accessible(new_page, assert_accessible):
-    counsellor = make_counsellor(make_organisation(department_code="29"), email="c@example.org")
+    organisation = make_organisation(department_code="29")
+    counsellor = make_counsellor(organisation, email="c@example.org")
     make_slot(counsellor, starts_in=timedelta(days=1))
+    meeting = make_slot(counsellor, starts_in=timedelta(hours=-1), capacity=8, title=MEETING)
+    make_appointment(meeting, make_beneficiary(organisation), seat=1)
+    meeting_id = meeting.id
     staff = new_page("fr-FR")
     staff.goto("/conseiller/connexion")
     staff.fill("input[name='email']", "c@example.org")
@@ -82,6 +86,9 @@ def test_counsellor_agenda_and_slots_pages_are_accessible(new_page, assert_acces
     staff.locator("main form button[type='submit']").click()
     staff.goto("/conseiller/agenda")
     assert_accessible(staff, "agenda")
+    staff.locator(f"a[href='/conseiller/seances/{meeting_id}']").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text(MEETING)
+    assert_accessible(staff, "session and its attendees")
     staff.goto("/conseiller/creneaux")
     assert_accessible(staff, "slots")
     staff.locator("main form button.button").click()  # publish with nothing filled in
