@@ -181,6 +181,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
     ]
     _seed_offers(organisation, territory, rng)
     slots = _seed_slots(organisation, territory, counsellors)
+    sessions = _seed_sessions(organisation, territory, counsellors[0])
     _seed_history(organisation, territory, counsellors, rng)
     bar.update(1)
 
@@ -226,6 +227,10 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
                     else AppointmentStatus.REQUESTED,
                 )
             )
+        elif index < len(slots) // 4 + SESSION_BOOKINGS:
+            # A few people have a seat at the first information meeting.
+            seat = index - len(slots) // 4 + 1
+            db.session.add(Appointment(slot=sessions[0], beneficiary=person, seat=seat))
         bar.update(1)
     db.session.flush()
 
@@ -446,6 +451,32 @@ def _seed_slots(organisation: Organisation, territory: dict, counsellors) -> lis
                 slots.append(slot)
     db.session.flush()
     return slots
+
+
+SESSION_TITLE = "Réunion d'information : vos droits et devoirs"
+SESSION_BOOKINGS = 4
+
+
+def _seed_sessions(organisation: Organisation, territory: dict, counsellor) -> list[Slot]:
+    """Two information meetings of twelve seats, after the day's one-to-one slots."""
+    sessions = [
+        Slot(
+            organisation=organisation,
+            external_id=f"REUNION-{day:%Y%m%d}",
+            counsellor=counsellor,
+            starts_at=_paris(day, 16, 30),
+            duration_minutes=90,
+            mode=SlotMode.IN_PERSON,
+            location=territory["place"],
+            purpose=SlotPurpose.ORIENTATION,
+            capacity=12,
+            title=SESSION_TITLE,
+        )
+        for day in _next_working_days(5, territory["department"])[1::3]
+    ]
+    db.session.add_all(sessions)
+    db.session.flush()
+    return sessions
 
 
 def _seed_offers(organisation: Organisation, territory: dict, rng: random.Random) -> None:

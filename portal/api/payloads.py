@@ -77,7 +77,11 @@ def slot_payload(state: SlotState) -> dict[str, Any]:
         "purpose": slot.purpose.value,
         "reserved_for": state.reserved_for_external_id,
         "video_url": slot.video_url,
+        "capacity": slot.capacity,
+        "title": slot.title,
         "is_booked": state.is_booked,
+        "appointments_count": state.appointments_count,
+        "seats_left": state.seats_left,
         "created_at": slot.created_at,
         "updated_at": slot.updated_at,
     }

@@ -323,7 +323,16 @@ class SlotIn(Strict):
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     purpose: Literal["orientation", "follow_up", "contract", "other"]
     reserved_for: ExternalId | None = Field(
-        default=None, description="One of your beneficiaries (422 otherwise)"
+        default=None,
+        description="One of your beneficiaries (422 otherwise); only with capacity 1 (422)",
+    )
+    capacity: Whole(ge=1, le=200) = Field(
+        default=1,
+        description="Seats: more than 1 makes a collective session, each person who books "
+        "it with an appointment of their own; never below the live bookings (409)",
+    )
+    title: Annotated[str, Field(min_length=1, max_length=120)] | None = Field(
+        default=None, description="What the person reads, for a session"
     )
     video_url: HttpsUrl | None = Field(
         default=None,
@@ -346,7 +355,11 @@ class SlotOut(BaseModel):
     purpose: str
     reserved_for: str | None
     video_url: str | None
+    capacity: int
+    title: str | None
     is_booked: bool
+    appointments_count: int
+    seats_left: int
     created_at: datetime
     updated_at: datetime
 

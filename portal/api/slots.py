@@ -26,10 +26,11 @@ def _slot(external_id: str) -> Slot:
     responses={
         200: schemas.SlotOut,
         201: schemas.SlotOut,
-        409: "The slot is booked: its time and counsellor cannot change",
+        409: "The slot is booked: its time and counsellor cannot change, nor its "
+        "`capacity` go below the live bookings",
         422: "Invalid: the schema, and beyond it `counsellor_email` must be one of your "
         "counsellors, `starts_at` in the future and not on a public holiday of your "
-        "department, `reserved_for` one of your beneficiaries",
+        "department, `reserved_for` one of your beneficiaries and only with `capacity` 1",
     },
     links={
         target: {"external_id": "$response.body#/external_id"}
@@ -71,7 +72,7 @@ def get_slot(external_id: str):
         query(
             "cancel_booking",
             {"type": "boolean"},
-            "true cancels the appointment on it, telling the person by SMS",
+            "true cancels every appointment on it, telling each person by SMS",
         )
     ],
 )

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
-    LIVE_STATUSES,
+    LIVE,
     Appointment,
     AppointmentStatus,
     Slot,
@@ -30,24 +30,30 @@ BOOKING_LEAD = timedelta(hours=2)
 
 
 def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slot]:
-    """Free slots the person may book: their organisations', their référents' first, and
-    those reserved for them; soonest first within each group."""
+    """Slots with a seat left the person may book: their organisations', their référents'
+    first, and those reserved for them; soonest first within each group. A session the
+    person already has a place at is not offered again."""
     now = now or utcnow()
     follow_ups = follow_ups_of(person)
     organisation_ids = [f.organisation_id for f in follow_ups]
     referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
-    taken = select(Appointment.slot_id).where(
-        Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES])
+    already_mine = select(Appointment.slot_id).where(
+        Appointment.beneficiary_id == person.id, Appointment.status.in_(LIVE)
     )
     slots = db.session.scalars(
         select(Slot)
-        .options(joinedload(Slot.counsellor), joinedload(Slot.organisation))
+        .options(
+            joinedload(Slot.counsellor),
+            joinedload(Slot.organisation),
+            undefer(Slot.appointments_count),
+        )
         .where(
             Slot.organisation_id.in_(organisation_ids),
             Slot.withdrawn_at.is_(None),
             Slot.starts_at >= now + BOOKING_LEAD,
             Slot.starts_at < now + BOOKING_HORIZON,
-            Slot.id.not_in(taken),
+            Slot.appointments_count < Slot.capacity,
+            Slot.id.not_in(already_mine),
             (Slot.reserved_for_id.is_(None)) | (Slot.reserved_for_id == person.id),
         )
         .order_by(Slot.starts_at)
@@ -66,20 +72,36 @@ def bookable_slot(person: Beneficiary, slot_id: int) -> Slot | None:
     return next((slot for slot in bookable_slots(person) if slot.id == slot_id), None)
 
 
+def booked_already(person: Beneficiary, slot_id: int) -> Appointment | None:
+    """The person's live appointment on this slot (a session books a person once)."""
+    return db.session.scalars(
+        select(Appointment).where(
+            Appointment.slot_id == slot_id,
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(LIVE),
+        )
+    ).first()
+
+
 def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointment:
-    """Books a slot for the person, in status `requested`.
+    """Books a slot (or a seat of a session) for the person, in status `requested`.
 
     Records the event, adds the appointment to the pathway and queues the SMS. When
-    someone else got the slot first, the database refuses the second appointment and
-    AppointmentError("taken") is raised: the caller rolls back and offers other slots.
+    someone else got the slot or its last seat first, AppointmentError("taken") is
+    raised: the caller rolls back and offers other slots. A second place at the same
+    session is AppointmentError("already_booked").
     """
     slot = bookable_slot(person, slot_id)
     if slot is None:
+        if booked_already(person, slot_id) is not None:
+            raise AppointmentError("already_booked", "the person already has a place there")
         raise AppointmentError("taken", "this slot can no longer be booked")
     _lock_person(person)
     _check_no_clash(person, slot)
     _check_room_for_one_more(person, slot)
-    appointment = Appointment(slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    appointment = Appointment(
+        slot=slot, beneficiary=person, status=AppointmentStatus.REQUESTED, seat=_take_seat(slot)
+    )
     db.session.add(appointment)
     try:
         db.session.flush()
@@ -104,6 +126,25 @@ def _lock_person(person: Beneficiary) -> None:
     db.session.execute(
         select(Beneficiary.id).where(Beneficiary.id == person.id).with_for_update()
     ).all()
+
+
+def _take_seat(slot: Slot) -> int:
+    """The slot's lowest free seat, its row locked first (PostgreSQL): the bookings of one
+    session are counted one after the other, so however many people book at once none
+    goes past the capacity. The unique (slot, seat) index refuses what would slip by."""
+    capacity = db.session.scalar(select(Slot.capacity).where(Slot.id == slot.id).with_for_update())
+    # A new statement after the lock: it sees the seats the ones before us committed.
+    taken = set(
+        db.session.scalars(
+            select(Appointment.seat).where(
+                Appointment.slot_id == slot.id, Appointment.status.in_(LIVE)
+            )
+        )
+    )
+    seat = next((seat for seat in range(1, capacity + 1) if seat not in taken), None)
+    if seat is None:
+        raise AppointmentError("taken", "every seat is taken")
+    return seat
 
 
 def clashing_appointment(
@@ -241,7 +282,12 @@ def reschedule(
     _lock_person(person)
     _check_no_clash(person, new_slot, ignoring=appointment)
     old_slot = appointment.slot
-    moved = Appointment(slot=new_slot, beneficiary=person, status=AppointmentStatus.REQUESTED)
+    moved = Appointment(
+        slot=new_slot,
+        beneficiary=person,
+        status=AppointmentStatus.REQUESTED,
+        seat=_take_seat(new_slot),
+    )
     db.session.add(moved)
     try:
         db.session.flush()

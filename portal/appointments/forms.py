@@ -18,7 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.appointments.models import SlotMode, SlotPurpose
+from portal.appointments.models import MAX_CAPACITY, SlotMode, SlotPurpose
 from portal.core.forms import BoundedIntegerField, strip
 from portal.core.web import is_https_url
 
@@ -109,4 +109,18 @@ class SlotForm(FlaskForm):
     purpose = SelectField(_l("Objet"), choices=PURPOSE_CHOICES, default=SlotPurpose.FOLLOW_UP.value)
     repeat_until = DateField(
         _l("Répéter chaque semaine jusqu'au (facultatif)"), validators=[Optional()]
+    )
+    capacity = BoundedIntegerField(
+        _l("Nombre de places"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_CAPACITY, message=_l("Entre 1 et 200 places.")),
+        ],
+        description=_l("Plus d'une place : une réunion collective (information, atelier)."),
+    )
+    title = StringField(
+        _l("Titre de la réunion (facultatif)"),
+        validators=[Optional(), Length(max=120, message=_l("120 caractères au plus."))],
+        description=_l("Par exemple : Réunion d'information : vos droits et devoirs."),
     )

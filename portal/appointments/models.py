@@ -1,8 +1,18 @@
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.beneficiaries.models import Beneficiary
 from portal.core.clock import utcnow
@@ -27,6 +37,8 @@ class SlotPurpose(enum.Enum):
 # The person sees a video appointment's link from this long before it starts: early enough
 # to test sound and camera, late enough that an old link is not confused with a new one.
 VIDEO_LINK_SHOWN_BEFORE = timedelta(minutes=30)
+# The most seats a collective session may have.
+MAX_CAPACITY = 200
 
 
 class Slot(db.Model):
@@ -46,6 +58,11 @@ class Slot(db.Model):
     reserved_for_id: Mapped[int | None] = mapped_column(
         ForeignKey("beneficiary.id", ondelete="SET NULL"), index=True
     )
+    # More than one seat makes a collective session (an information meeting, a workshop):
+    # each person who books it has an appointment of their own.
+    capacity: Mapped[int] = mapped_column(default=1, server_default="1")
+    # What a session is called, for the person ("Réunion d'information : …").
+    title: Mapped[str | None] = mapped_column(String(120))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -67,6 +84,7 @@ class Slot(db.Model):
         CheckConstraint("duration_minutes BETWEEN 10 AND 240", name="duration_10_to_240"),
         CheckConstraint("mode <> 'in_person' OR location IS NOT NULL", name="in_person_has_place"),
         CheckConstraint("mode = 'video' OR video_url IS NULL", name="video_url_only_for_video"),
+        CheckConstraint(f"capacity BETWEEN 1 AND {MAX_CAPACITY}", name="capacity_1_to_200"),
     )
 
     @property
@@ -81,6 +99,14 @@ class Slot(db.Model):
             and self.starts_at - VIDEO_LINK_SHOWN_BEFORE <= now < self.ends_at
         )
 
+    @property
+    def is_session(self) -> bool:
+        return self.capacity > 1
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.appointments_count, 0)
+
 
 class AppointmentStatus(enum.Enum):
     REQUESTED = "requested"
@@ -94,6 +120,7 @@ class AppointmentStatus(enum.Enum):
 
 # An appointment in one of these holds its slot; declined or cancelled ones free it.
 LIVE_STATUSES = ("requested", "confirmed", "attended", "no_show", "excused")
+LIVE = tuple(AppointmentStatus(s) for s in LIVE_STATUSES)
 _LIVE_SQL = "status IN (" + ", ".join(f"'{s}'" for s in LIVE_STATUSES) + ")"
 
 
@@ -109,6 +136,10 @@ class Appointment(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     # When moved, the appointment that replaced this one.
     rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    # Which of the slot's seats a live appointment holds (1 for a one-person slot): no two
+    # live appointments share one, and the booking takes the lowest free one up to the
+    # capacity, the slot's row locked.
+    seat: Mapped[int] = mapped_column(default=1, server_default="1")
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Kept on the appointment, not only in events (which erasure empties): the delays and
     # the cancellations the indicators count survive the person's erasure.
@@ -122,21 +153,45 @@ class Appointment(db.Model):
     beneficiary: Mapped[Beneficiary | None] = relationship()
 
     __table_args__ = (
-        # The rule that makes a double booking impossible, whatever the code above it does.
         Index(
             "ix_appointment_beneficiary_status",
             "beneficiary_id",
             "status",
             postgresql_include=["slot_id"],
         ),
+        # The rule that makes overbooking impossible, whatever the code above it does.
         Index(
-            "uq_appointment_live_slot",
+            "uq_appointment_live_seat",
             "slot_id",
+            "seat",
             unique=True,
             sqlite_where=db.text(_LIVE_SQL),
             postgresql_where=db.text(_LIVE_SQL),
         ),
+        # One person books a session once.
+        Index(
+            "uq_appointment_live_person",
+            "slot_id",
+            "beneficiary_id",
+            unique=True,
+            sqlite_where=db.text(_LIVE_SQL),
+            postgresql_where=db.text(_LIVE_SQL),
+        ),
+        CheckConstraint(f"seat BETWEEN 1 AND {MAX_CAPACITY}", name="seat_1_to_200"),
     )
+
+
+# How many live appointments hold the slot's seats; loaded only where asked (undefer).
+Slot.appointments_count = column_property(
+    select(func.count(Appointment.id))
+    .where(
+        Appointment.slot_id == Slot.id,
+        Appointment.status.in_(LIVE),
+    )
+    .correlate_except(Appointment)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 @event.listens_for(Appointment.status, "set")

@@ -6,11 +6,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from portal.appointments.errors import AppointmentError
 from portal.appointments.models import (
-    LIVE_STATUSES,
+    LIVE,
     Appointment,
     AppointmentStatus,
     Slot,
@@ -34,13 +34,18 @@ def own_slot(counsellor: Counsellor, slot_id: int) -> Slot | None:
     return slot
 
 
-def live_appointment(slot: Slot) -> Appointment | None:
-    return db.session.scalars(
-        select(Appointment).where(
-            Appointment.slot_id == slot.id,
-            Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
+def live_appointments(slot: Slot, lock: bool = False) -> list[Appointment]:
+    """The appointments holding the slot's seats, by seat. With `lock`, the slot's row is
+    locked first (PostgreSQL): no booking slips in while the caller changes the slot."""
+    if lock:
+        db.session.execute(select(Slot.id).where(Slot.id == slot.id).with_for_update()).all()
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(Appointment.slot_id == slot.id, Appointment.status.in_(LIVE))
+            .order_by(Appointment.seat)
         )
-    ).first()
+    )
 
 
 def slot_by_external_id(organisation: Organisation, external_id: str) -> Slot | None:
@@ -60,12 +65,20 @@ def check_not_a_holiday(organisation: Organisation, starts_at: datetime) -> None
 
 @dataclass(frozen=True)
 class SlotState:
-    """A slot as the back office sees it: booked or not, and whom it is kept for (under
-    the organisation's own id for that person)."""
+    """A slot as the back office sees it: how many people booked it, and whom it is kept
+    for (under the organisation's own id for that person)."""
 
     slot: Slot
     reserved_for_external_id: str | None
-    is_booked: bool
+    appointments_count: int
+
+    @property
+    def is_booked(self) -> bool:
+        return self.appointments_count > 0
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.slot.capacity - self.appointments_count, 0)
 
 
 def slot_state(slot: Slot) -> SlotState:
@@ -77,7 +90,7 @@ def slot_state(slot: Slot) -> SlotState:
                 FollowUp.organisation_id == slot.organisation_id,
             )
         ).first()
-    return SlotState(slot, reserved, live_appointment(slot) is not None)
+    return SlotState(slot, reserved, len(live_appointments(slot)))
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,8 @@ class SlotUpsert:
 
 
 def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, Any]) -> SlotUpsert:
-    """Creates or replaces a slot. A booked slot keeps its time and counsellor."""
+    """Creates or replaces a slot. A booked slot keeps its time and counsellor, and a
+    session never gets fewer seats than people booked on it."""
     counsellor = db.session.scalars(
         select(Counsellor).where(
             Counsellor.organisation_id == organisation.id,
@@ -114,7 +128,12 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
         raise AppointmentError(
             "video_url_not_video", "video_url is only for a slot whose mode is video", "video_url"
         )
+    capacity = fields.get("capacity") or 1
     reserved_for = None
+    if fields.get("reserved_for") and capacity > 1:
+        raise AppointmentError(
+            "reserved_session", "a slot kept for one person has one seat", "reserved_for"
+        )
     if fields.get("reserved_for"):
         follow_up = db.session.scalars(
             select(FollowUp).where(
@@ -136,6 +155,8 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
         "video_url": fields.get("video_url"),
         "purpose": SlotPurpose(fields["purpose"]),
         "reserved_for": reserved_for,
+        "capacity": capacity,
+        "title": fields.get("title"),
         "withdrawn_at": None,
     }
     slot = slot_by_external_id(organisation, external_id)
@@ -145,22 +166,28 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
         db.session.add(slot)
         db.session.flush()
         return SlotUpsert(slot, True, True)
-    if live_appointment(slot) is not None and (
-        slot.starts_at != starts_at or slot.counsellor_id != counsellor.id
-    ):
+    booked = live_appointments(slot, lock=True)
+    if booked and (slot.starts_at != starts_at or slot.counsellor_id != counsellor.id):
         raise AppointmentError(
             "booked",
             "this slot is booked: withdraw it with ?cancel_booking=true before moving it",
         )
+    if len(booked) > capacity:
+        raise AppointmentError(
+            "capacity_below_bookings",
+            f"{len(booked)} people booked this slot: capacity cannot be lower",
+        )
+    _seat_within(booked, capacity)
     changed = set()
     for name, value in values.items():
         if getattr(slot, name) != value:
             setattr(slot, name, value)
             changed.add(name)
     db.session.flush()
-    if changed & REMINDED_FIELDS and (appointment := live_appointment(slot)) is not None:
+    if changed & REMINDED_FIELDS:
         # The reminders already queued were written with the old place or link.
-        rewrite_reminders(appointment)
+        for appointment in booked:
+            rewrite_reminders(appointment)
     return SlotUpsert(slot, created, bool(changed))
 
 
@@ -169,16 +196,31 @@ def upsert_slot(organisation: Organisation, external_id: str, fields: dict[str, 
 REMINDED_FIELDS = frozenset({"mode", "location", "video_url"})
 
 
+def _seat_within(booked: list[Appointment], capacity: int) -> None:
+    """Moves the appointments on seats past a lowered capacity to the free seats below it
+    (there are enough: the caller checked), one at a time so no two ever share a seat."""
+    free = iter(sorted(set(range(1, capacity + 1)) - {a.seat for a in booked}))
+    for appointment in booked:
+        if appointment.seat > capacity:
+            appointment.seat = next(free)
+            db.session.flush()
+
+
 def withdraw_slot(slot: Slot, cancel_booking: bool) -> None:
-    appointment = live_appointment(slot)
-    if appointment is not None:
-        if not cancel_booking or appointment.status not in (
-            AppointmentStatus.REQUESTED,
-            AppointmentStatus.CONFIRMED,
-        ):
-            raise AppointmentError(
-                "booked", "this slot is booked; add ?cancel_booking=true to cancel it"
-            )
+    """Withdraws a slot; a booked one only with `cancel_booking`, which cancels every
+    booking on it (each with its event and SMS)."""
+    booked = live_appointments(slot, lock=True)
+    if booked and (
+        not cancel_booking
+        or any(
+            a.status not in (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
+            for a in booked
+        )
+    ):
+        raise AppointmentError(
+            "booked", "this slot is booked; add ?cancel_booking=true to cancel it"
+        )
+    for appointment in booked:
         cancel(appointment, by="backoffice")
     slot.withdrawn_at = utcnow()
     db.session.flush()
@@ -186,20 +228,12 @@ def withdraw_slot(slot: Slot, cancel_booking: bool) -> None:
 
 def slots_with_bookings(
     counsellor: Counsellor, start: datetime, end: datetime
-) -> list[tuple[Slot, Appointment | None]]:
+) -> list[tuple[Slot, list[Appointment]]]:
     """The counsellor's slots still offered between two moments, soonest first, each with
-    the appointment that holds it (and its person), in one query. Never a past one: what
-    has started is the agenda's."""
-    rows = db.session.execute(
-        select(Slot, Appointment)
-        .outerjoin(
-            Appointment,
-            (Appointment.slot_id == Slot.id)
-            & Appointment.status.in_([AppointmentStatus(s) for s in LIVE_STATUSES]),
-        )
-        # The appointment's slot is the row's slot: no second (inner) join that would drop
-        # the free ones.
-        .options(contains_eager(Appointment.slot), joinedload(Appointment.beneficiary))
+    the appointments that hold its seats (and their people), in two queries. Never a past
+    one: what has started is the agenda's."""
+    slots = db.session.scalars(
+        select(Slot)
         .where(
             Slot.counsellor_id == counsellor.id,
             Slot.withdrawn_at.is_(None),
@@ -207,8 +241,16 @@ def slots_with_bookings(
             Slot.starts_at < end,
         )
         .order_by(Slot.starts_at, Slot.id)
-    )
-    return [(slot, appointment) for slot, appointment in rows]
+    ).all()
+    booked: dict[int, list[Appointment]] = {slot.id: [] for slot in slots}
+    for appointment in db.session.scalars(
+        select(Appointment)
+        .options(joinedload(Appointment.beneficiary))
+        .where(Appointment.slot_id.in_(booked), Appointment.status.in_(LIVE))
+        .order_by(Appointment.seat)
+    ):
+        booked[appointment.slot_id].append(appointment)
+    return [(slot, booked[slot.id]) for slot in slots]
 
 
 def local_start(day: date, at: time) -> datetime:
@@ -230,10 +272,13 @@ def publish_slots(
     purpose: SlotPurpose,
     repeat_until: date | None = None,
     until: time | None = None,
+    capacity: int = 1,
+    title: str | None = None,
     video_url: str | None = None,
 ) -> list[Slot]:
     """One slot, or back-to-back ones until `until` (the last one ends by then); the same
-    every week until `repeat_until`; holidays are refused."""
+    every week until `repeat_until`; holidays are refused. With `capacity` > 1, each is a
+    collective session of that many seats."""
     organisation = counsellor.organisation
     days = [first_day]
     if repeat_until is not None:
@@ -264,6 +309,8 @@ def publish_slots(
             location=location if mode is SlotMode.IN_PERSON else None,
             video_url=video_url if mode is SlotMode.VIDEO else None,
             purpose=purpose,
+            capacity=capacity,
+            title=title,
         )
         db.session.add(slot)
         slots.append(slot)

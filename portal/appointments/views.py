@@ -79,8 +79,7 @@ def confirm(slot_id: int):
     moving = _own_or_404(moving_id) if moving_id is not None else None
     slot = services.bookable_slot(current_user, slot_id)
     if slot is None:
-        flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
-        return redirect(url_for("appointments.choose", deplacer=moving_id))
+        return _not_bookable(slot_id, moving_id)
     form = ConfirmForm()
     # Two appointments at once must never be: said before the button, and checked again
     # under lock when it is pressed.
@@ -118,12 +117,22 @@ def confirm(slot_id: int):
                     "error",
                 )
                 return redirect(url_for("appointments.detail", appointment_id=moving_id))
-            flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
-            return redirect(url_for("appointments.choose", deplacer=moving_id))
+            return _not_bookable(slot_id, moving_id)
         return redirect(url_for("appointments.detail", appointment_id=appointment.id, fait=1))
     return render_template(
         "appointments/confirm.html", slot=slot, form=form, moving=moving, clash=clash
     ), (409 if clash is not None and request.method == "POST" else 200)
+
+
+def _not_bookable(slot_id: int, moving_id: int | None):
+    """Someone took the moment (or the session's last seat) first, or the person already
+    has a place at this session: said plainly, and where to go next."""
+    mine = services.booked_already(current_user, slot_id)
+    if mine is not None:
+        flash(_("Vous avez déjà une place à cette réunion."), "info")
+        return redirect(url_for("appointments.detail", appointment_id=mine.id))
+    flash(_("Ce moment vient d'être pris. Choisissez-en un autre."), "error")
+    return redirect(url_for("appointments.choose", deplacer=moving_id))
 
 
 @bp.route("/<int:appointment_id>")

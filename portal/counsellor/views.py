@@ -100,6 +100,7 @@ def _appointment_or_404(appointment_id: int):
 # alone for htmx, the page again otherwise) goes back there.
 FROM_FILE = "dossier"
 FROM_AGENDA = "agenda"
+FROM_SESSION = "seance"
 
 
 def _answer_row(appointment, message: str, error: str | None = None):
@@ -118,10 +119,23 @@ def _answer_row(appointment, message: str, error: str | None = None):
                 outcome_form=OutcomeForm(formdata=None),
                 whole_organisation=request.form.get("qui") == "organisation",
             )
+        if origin == FROM_SESSION:
+            return render_template(
+                "counsellor/_session_attendee.html",
+                appointment=appointment,
+                message=message,
+                error=error,
+                now=utcnow(),
+                outcome_form=OutcomeForm(formdata=None),
+            )
         return render_template(
             "counsellor/_answered.html", appointment=appointment, message=message, error=error
         )
     flash(error or message, "error" if error else "info")
+    if origin == FROM_SESSION:
+        return redirect(
+            url_for("counsellor.session", slot_id=appointment.slot_id) + f"#seance-{appointment.id}"
+        )
     if origin == FROM_FILE and appointment.beneficiary_id is not None:
         return redirect(
             url_for("counsellor.person", beneficiary_id=appointment.beneficiary_id)
@@ -239,13 +253,13 @@ def agenda():
     start -= timedelta(days=start.weekday())
     whole_organisation = request.args.get("qui") == "organisation"
     days: dict[date, list] = {start + timedelta(days=n): [] for n in range(5)}
-    for appointment in appointments.agenda(
+    for entry in appointments.agenda(
         current_user,
         paris_midnight(start),
         paris_midnight(start + timedelta(days=7)),
         whole_organisation=whole_organisation,
     ):
-        days.setdefault(paris_day(appointment.slot.starts_at), []).append(appointment)
+        days.setdefault(paris_day(entry.slot.starts_at), []).append(entry)
     return render_template(
         "counsellor/agenda.html",
         days=days,
@@ -284,6 +298,25 @@ def outcome(appointment_id: int):
     return _answer_row(appointment, _("Enregistré. Le logiciel métier est prévenu."))
 
 
+@bp.route("/seances/<int:slot_id>")
+@roles_required(*STAFF)
+def session(slot_id: int):
+    """A collective session of the organisation: its seats, the people booked on it with
+    their status and, once it has started, what happened for each one."""
+    found = appointments.session_attendees(current_user.organisation_id, slot_id)
+    if found is None:
+        abort(404)
+    slot, attendees = found
+    return render_template(
+        "counsellor/session.html",
+        slot=slot,
+        attendees=attendees,
+        day=paris_day(slot.starts_at),
+        now=utcnow(),
+        outcome_form=OutcomeForm(formdata=None),
+    )
+
+
 SLOT_WEEKS_SHOWN = 4
 
 
@@ -304,7 +337,9 @@ def slots():
                 SlotPurpose(form.purpose.data),
                 form.repeat_until.data,
                 form.until_time.data,
-                form.video_url.data or None,
+                video_url=form.video_url.data or None,
+                capacity=form.capacity.data or 1,
+                title=(form.title.data or "").strip() or None,
             )
         except appointments.AppointmentError as error:
             db.session.rollback()
@@ -327,11 +362,11 @@ def slots():
     first_week -= timedelta(days=first_week.weekday())
     end = first_week + timedelta(weeks=SLOT_WEEKS_SHOWN)
     weeks: dict[date, list] = {}
-    for slot, appointment in appointments.slots_with_bookings(
+    for slot, booked in appointments.slots_with_bookings(
         current_user, paris_midnight(first_week), paris_midnight(end)
     ):
         day = paris_day(slot.starts_at)
-        weeks.setdefault(day - timedelta(days=day.weekday()), []).append((slot, appointment))
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append((slot, booked))
     return render_template(
         "counsellor/slots.html",
         form=form,

@@ -128,3 +128,65 @@ def _tap_at_once(sign_in, person, slot_ids: list[int]) -> list:
     for thread in threads:
         thread.join(60)
     return responses
+
+
+SESSION_PEOPLE, SESSION_SEATS = 200, 10
+
+
+def _race_for_a_session(sign_in, people: int, seats: int) -> tuple[int, list[tuple[int, str]]]:
+    """`people` people tap "book" on a session of `seats` seats at the same instant, in
+    real concurrent transactions: (the session's id, each one's status and redirect)."""
+    organisation = make_organisation()
+    session = make_slot(make_counsellor(organisation), capacity=seats, title="Réunion")
+    session_id = session.id
+    clients = []
+    for _ in range(people):
+        client = sign_in(make_beneficiary(organisation))
+        page = client.get(f"/rendez-vous/creneaux/{session_id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        clients.append((client, token))
+
+    start = threading.Barrier(people)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def tap(client, token):
+        start.wait()
+        response = client.post(f"/rendez-vous/creneaux/{session_id}", data={"csrf_token": token})
+        with lock:
+            answers.append((response.status_code, response.headers.get("Location", "")))
+
+    threads = [threading.Thread(target=tap, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(answers) == people
+    assert all(status == 302 for status, _ in answers), answers  # no 500, no error page
+    return session_id, answers
+
+
+def _seats_taken(session_id: int) -> list[int]:
+    db.session.expire_all()
+    return sorted(
+        db.session.scalars(select(Appointment.seat).where(Appointment.slot_id == session_id))
+    )
+
+
+def test_two_hundred_people_racing_for_ten_seats_get_ten_appointments(sign_in):
+    """Ten get a seat each, never an eleventh; the 190 others are told it was just taken."""
+    session_id, answers = _race_for_a_session(sign_in, SESSION_PEOPLE, SESSION_SEATS)
+    winners = [
+        location for _, location in answers if re.match(r"^/rendez-vous/\d+\?fait=1$", location)
+    ]
+    told_taken = [loc for _, loc in answers if loc.startswith("/rendez-vous/nouveau")]
+    assert (len(winners), len(told_taken)) == (SESSION_SEATS, SESSION_PEOPLE - SESSION_SEATS)
+    assert _seats_taken(session_id) == list(range(1, SESSION_SEATS + 1))
+
+
+def test_as_many_people_as_seats_booking_at_once_all_get_one(sign_in):
+    """Nobody is told "taken" while a seat is left: the slot's row is locked while a seat
+    is chosen, so two bookings never pick the same free seat and one of them fail."""
+    session_id, answers = _race_for_a_session(sign_in, SESSION_SEATS, SESSION_SEATS)
+    assert all(re.match(r"^/rendez-vous/\d+\?fait=1$", loc) for _, loc in answers), answers
+    assert _seats_taken(session_id) == list(range(1, SESSION_SEATS + 1))

@@ -132,6 +132,8 @@ THINGS = [
     Thing("slot-1", "slot", org=1, counsellor="counsellor-1"),
     Thing("slot-2", "slot", org=2, counsellor="counsellor-2"),
     Thing("slot-1-for-C", "slot", org=1, counsellor="counsellor-1", reserved_for="C"),
+    Thing("session-1", "session", org=1),
+    Thing("session-2", "session", org=2),
     Thing("step-A", "step", org=1, person="A"),
     Thing("step-B", "step", org=2, person="B"),
     Thing("step-C1", "step", org=1, person="C"),
@@ -226,6 +228,8 @@ HTML_OBJECTS = {
     "counsellor.withdraw": ("slot", lambda who, slot: who.name == slot.counsellor),
     "counsellor.acknowledge_interest": ("interest", lambda who, it: follows(who, it.person)),
     "counsellor.person": ("person", lambda who, it: follows(who, it.person)),
+    # A collective session: any staff of its organisation (it lists followed people only).
+    "counsellor.session": ("session", _same_org),
     "offers.detail": ("offer", _anyone),  # offers are public
     "offers.interest": ("offer", _anyone),
     "offers.withdraw_interest": ("offer", _anyone),
@@ -444,6 +448,11 @@ def world(app, client, make_tenant, working_hours) -> World:
             location=f"Bureau de {PEOPLE['C']['last_name']}",
         ),
     }
+    for n, bookers in ((1, ("A", "C")), (2, ("B", "C"))):
+        session = slot(f"counsellor-{n}", 6, f"SESSION-{n}", capacity=5, title=f"Réunion {n}")
+        for seat, person in enumerate(bookers, start=1):
+            make_appointment(session, people[person], seat=seat)
+        things[f"session-{n}"] = session
     for label, counsellor, person in (
         ("appointment-A", "counsellor-1", "A"),
         ("appointment-B", "counsellor-2", "B"),

@@ -335,6 +335,8 @@ SLOT_FORM = {
     "location": "1 place du Quartier Blanc, 67000 Strasbourg",
     "purpose": "follow_up",
     "repeat_until": "",
+    "capacity": "12",
+    "title": "Réunion d'information : vos droits et devoirs",
 }
 OFFER_FORM = {
     "kind": "immersion",
@@ -353,7 +355,7 @@ OFFER_FORM = {
     "expires_on": "",
 }
 STAFF_FORMS = [("/conseiller/creneaux", SLOT_FORM), ("/conseiller/offres/nouvelle", OFFER_FORM)]
-NUMBERS = {"duration_minutes", "seats", "hours_per_week"}
+NUMBERS = {"duration_minutes", "seats", "hours_per_week", "capacity"}
 
 
 @pytest.mark.parametrize(

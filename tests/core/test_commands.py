@@ -114,6 +114,11 @@ def test_seed_demo_builds_a_believable_territory(runner):
     assert 45 <= count(Beneficiary) <= 60
     assert count(PathwayStep) >= 2 * count(Beneficiary)
     assert count(Slot) >= 5 * 4
+    # Two information meetings a territory, a few seats of the first ones taken.
+    meetings = db.session.scalars(select(Slot).where(Slot.capacity > 1)).all()
+    assert len(meetings) == 4
+    assert {m.title for m in meetings} == {"Réunion d'information : vos droits et devoirs"}
+    assert sorted(m.appointments_count for m in meetings) == [0, 0, 4, 4]
     kinds = set(db.session.scalars(select(Offer.kind)))
     assert kinds == set(OfferKind)
     cities = set(db.session.scalars(select(Offer.city)))

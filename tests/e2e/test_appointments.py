@@ -3,15 +3,20 @@
 import re
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.factories import (
     PASSWORD,
+    make_appointment,
     make_beneficiary,
     make_counsellor,
     make_organisation,
     make_slot,
 )
+
+MEETING = "Réunion d'information : vos droits et devoirs"
+SEATS_LEFT = {"fr-FR": {11: "11 places restantes"}, "ar": {11: "11 مكانًا متبقيًا"}}
 
 
 def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessible):
@@ -68,8 +73,12 @@ def test_book_confirm_move_and_cancel(new_page, sign_in_by_sms, assert_accessibl
 
 
 def test_counsellor_agenda_and_slots_pages_are_accessible(new_page, assert_accessible):
-    counsellor = make_counsellor(make_organisation(department_code="29"), email="c@example.org")
+    organisation = make_organisation(department_code="29")
+    counsellor = make_counsellor(organisation, email="c@example.org")
     make_slot(counsellor, starts_in=timedelta(days=1))
+    meeting = make_slot(counsellor, starts_in=timedelta(hours=-1), capacity=8, title=MEETING)
+    make_appointment(meeting, make_beneficiary(organisation), seat=1)
+    meeting_id = meeting.id
     staff = new_page("fr-FR")
     staff.goto("/conseiller/connexion")
     staff.fill("input[name='email']", "c@example.org")
@@ -77,8 +86,45 @@ def test_counsellor_agenda_and_slots_pages_are_accessible(new_page, assert_acces
     staff.locator("main form button[type='submit']").click()
     staff.goto("/conseiller/agenda")
     assert_accessible(staff, "agenda")
+    staff.locator(f"a[href='/conseiller/seances/{meeting_id}']").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text(MEETING)
+    assert_accessible(staff, "session and its attendees")
     staff.goto("/conseiller/creneaux")
     assert_accessible(staff, "slots")
     staff.locator("main form button.button").click()  # publish with nothing filled in
     expect(staff.locator("main")).to_contain_text("Choisissez un jour.")
     assert_accessible(staff, "slots with errors")
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "ar"])
+def test_a_person_books_a_seat_at_an_information_meeting(
+    new_page, sign_in_by_sms, assert_accessible, locale
+):
+    organisation = make_organisation(department_code="29")
+    counsellor = make_counsellor(organisation)
+    make_beneficiary(organisation, phone="+33612345678", language="ar" if locale == "ar" else "fr")
+    meeting = make_slot(counsellor, starts_in=timedelta(days=2), capacity=12, title=MEETING)
+    make_appointment(meeting, make_beneficiary(organisation), seat=1)
+    meeting_id = meeting.id
+
+    page = new_page(locale)
+    sign_in_by_sms(page, "06 12 34 56 78")
+    page.goto("/rendez-vous/nouveau")
+    card = page.locator(
+        "main li.card", has=page.locator(f"a[href='/rendez-vous/creneaux/{meeting_id}']")
+    )
+    expect(card.locator(".slot-title")).to_have_text(MEETING)
+    expect(card.locator(".seats-left")).to_have_text(SEATS_LEFT[locale][11])
+    assert_accessible(page, f"session in the list ({locale})")
+    card.locator("a.button").click()
+    expect(page.locator("main .slot-title")).to_have_text(MEETING)
+    expect(page.locator("main .seats-left")).to_have_text(SEATS_LEFT[locale][11])
+    assert_accessible(page, f"session summary ({locale})")
+    page.locator("main form button[type='submit']").click()
+    page.wait_for_url(re.compile(r"/rendez-vous/\d+\?fait=1$"))
+    expect(page.locator("main .slot-title")).to_have_text(MEETING)
+    assert_accessible(page, f"session booked ({locale})")
+    # The same session again: the person is sent to the place they have.
+    page.goto(f"/rendez-vous/creneaux/{meeting_id}")
+    page.wait_for_url(re.compile(r"/rendez-vous/\d+$"))
+    expect(page.locator("main .slot-title")).to_have_text(MEETING)
