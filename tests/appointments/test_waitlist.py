@@ -18,6 +18,7 @@ from portal.appointments.models import (
 from portal.core.clock import PARIS
 from portal.events.models import Event
 from portal.extensions import db
+from portal.sms.gsm import segments
 from portal.sms.models import SmsKind, SmsMessage, SmsStatus
 from portal.sms.sender import send_due
 from tests.conftest import Browser
@@ -150,11 +151,15 @@ def test_a_cancellation_offers_the_slot_to_later_appointments_of_the_same_kind(a
 def test_the_sms_is_short_plain_and_in_the_persons_language(app, place):
     organisation, counsellor = place
     person, _ = waiting(organisation, counsellor, paris(15, 10))
+    in_arabic, _ = waiting(organisation, counsellor, paris(16, 10), language="ar")
     cancel(booked(organisation, counsellor, paris(11, 14, 30)))
     [message] = offers_sms(person)
     assert message.body.startswith(f"{organisation.sender_name} : un RDV plus tot est libre le ")
-    assert "jeudi 11 mars a 14 h 30" in message.body or "jeudi 11 mars à 14 h 30" in message.body
-    assert len(message.body) <= 160
+    assert "jeudi 11 mars à 14 h 30" in message.body
+    assert segments(message.body) == 1
+    [arabic] = offers_sms(in_arabic)
+    assert "موعد أبكر" in arabic.body and LINK.search(arabic.body)
+    assert segments(arabic.body) <= 2
 
 
 def test_a_decline_or_a_move_frees_a_slot_too(app, place):
