@@ -166,8 +166,8 @@ def _offer(
         return None
     if (
         not may_change(appointment, now)
-        or bookable_slot(person, slot.id) is None
         or clashing_appointment(person, slot, ignoring=appointment) is not None
+        or bookable_slot(person, slot.id) is None  # the dearest check, last
     ):
         return None
     offer = WaitlistOffer(entry=entry, slot=slot, due_at=due)
