@@ -201,3 +201,42 @@ def _note_confirmation(
     # The first confirmation, whoever made it: the requested -> confirmed delay.
     if value is AppointmentStatus.CONFIRMED and appointment.confirmed_at is None:
         appointment.confirmed_at = utcnow()
+
+
+class WaitlistEntry(db.Model):
+    """A person asked to be told when a slot earlier than this appointment frees up.
+
+    One row per appointment: leaving and joining again reopens it, so the offers already
+    made keep counting against the appointment's cap.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), unique=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the person leaves, or when the appointment is cancelled, moved or declined.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship()
+
+
+class WaitlistOffer(db.Model):
+    """An earlier slot offered by SMS to a waitlisted person; the link in the SMS names it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("waitlist_entry.id", ondelete="CASCADE"), index=True
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
+    sms_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sms_message.id", ondelete="SET NULL")
+    )
+    # When the SMS is due (the caps count SMS by the Paris day they go out on).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[WaitlistEntry] = relationship()
+    slot: Mapped[Slot] = relationship()
+
+    __table_args__ = (UniqueConstraint("entry_id", "slot_id"),)

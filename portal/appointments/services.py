@@ -8,6 +8,7 @@ lists.py      what counsellors and the back office look up
 steps.py      the appointment's step on the pathway
 notices.py    the event and the SMS each change sends
 calendar.py   the .ics file
+waitlist.py   "tell me if an earlier time frees up": joining, offers by SMS, taking one
 """
 
 from portal.appointments.booking import (
@@ -60,6 +61,15 @@ from portal.appointments.status import (
     set_status,
 )
 from portal.appointments.steps import move_step, sync_step
+from portal.appointments.waitlist import (
+    join_waitlist,
+    leave_waitlist,
+    moved_here,
+    offer_state,
+    own_offer,
+    take_offer,
+    waitlist_state,
+)
 
 __all__ = [
     "BOOKING_HORIZON",
@@ -83,14 +93,19 @@ __all__ = [
     "change_deadline",
     "clashing_appointment",
     "check_not_a_holiday",
+    "join_waitlist",
+    "leave_waitlist",
     "list_for_organisation",
     "live_appointments",
     "local_start",
     "may_change",
     "move_step",
+    "moved_here",
     "next_appointment",
+    "offer_state",
     "organisation_appointment",
     "own_appointment",
+    "own_offer",
     "own_slot",
     "publish_slots",
     "referent_for",
@@ -102,7 +117,9 @@ __all__ = [
     "slot_state",
     "slots_with_bookings",
     "sync_step",
+    "take_offer",
     "upcoming",
     "upsert_slot",
+    "waitlist_state",
     "withdraw_slot",
 ]

@@ -147,6 +147,7 @@ def detail(appointment_id: int):
         video_link_open=services.shows_video_link(appointment),
         just_booked=request.args.get("fait") == "1",
         referent=services.referent_for(appointment),
+        waitlist=services.waitlist_state(appointment),
     )
 
 
@@ -191,3 +192,64 @@ def calendar(appointment_id: int):
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="rendez-vous-{appointment.id}.ics"'},
     )
+
+
+@bp.route("/<int:appointment_id>/plus-tot", methods=["POST"])
+@roles_required(BENEFICIARY)
+def join_waitlist(appointment_id: int):
+    """One tap: an SMS if an earlier moment of the same kind frees up."""
+    appointment = _own_or_404(appointment_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.join_waitlist(appointment)
+            db.session.commit()
+            flash(
+                _("C'est noté. Si un moment plus tôt se libère, nous vous envoyons un SMS."), "info"
+            )
+        except services.AppointmentError:
+            db.session.rollback()
+            flash(_("Ce rendez-vous ne peut plus être avancé en ligne."), "error")
+    return redirect(url_for("appointments.detail", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/plus-tot/arreter", methods=["POST"])
+@roles_required(BENEFICIARY)
+def leave_waitlist(appointment_id: int):
+    """No more SMS about earlier moments for this appointment."""
+    appointment = _own_or_404(appointment_id)
+    if ConfirmForm().validate_on_submit():
+        services.leave_waitlist(appointment)
+        db.session.commit()
+        flash(_("C'est noté : nous ne vous préviendrons plus."), "info")
+    return redirect(url_for("appointments.detail", appointment_id=appointment_id))
+
+
+@bp.route("/plus-tot/<int:waitlist_offer_id>", methods=["GET", "POST"])
+@roles_required(BENEFICIARY)
+def earlier(waitlist_offer_id: int):
+    """The link in the SMS: the earlier moment and one button to move there, or, when
+    someone was quicker, that it is gone and the appointment stands."""
+    offer = services.own_offer(current_user, waitlist_offer_id)
+    if offer is None:
+        abort(404)
+    moved = services.moved_here(offer)
+    if moved is not None:  # taken already, by this person: a second tap does no harm
+        return redirect(url_for("appointments.detail", appointment_id=moved.id))
+    state = services.offer_state(offer)
+    form = ConfirmForm()
+    if state == "open" and form.validate_on_submit():
+        try:
+            moved = services.take_offer(offer)
+            db.session.commit()
+        except services.AppointmentError:
+            db.session.rollback()  # someone was quicker: the page now says it is gone
+            return redirect(url_for("appointments.earlier", waitlist_offer_id=waitlist_offer_id))
+        return redirect(url_for("appointments.detail", appointment_id=moved.id, fait=1))
+    status = 409 if request.method == "POST" and state != "open" else 200
+    return render_template(
+        "appointments/earlier.html",
+        offer=offer,
+        appointment=offer.entry.appointment,
+        state=state,
+        form=form,
+    ), status

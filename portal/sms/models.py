@@ -24,6 +24,7 @@ class SmsKind(enum.Enum):
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"
     PHONE_CHANGED = "phone_changed"
     LEAD_CHANGED = "lead_changed"  # another organisation now leads the pathway (handover)
+    WAITLIST_OFFER = "waitlist_offer"  # an earlier slot freed up for a waitlisted person
 
 
 class SmsStatus(enum.Enum):

@@ -36,6 +36,7 @@ _ABOUT_A_LIVE_APPOINTMENT = frozenset(
         SmsKind.APPOINTMENT_RESCHEDULED,
         SmsKind.REMINDER_48H,
         SmsKind.REMINDER_DAY,
+        SmsKind.WAITLIST_OFFER,
     }
 )
 

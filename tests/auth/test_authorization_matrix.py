@@ -29,10 +29,11 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.admin import services as admin_services
-from portal.appointments.models import Appointment, Slot
+from portal.appointments.models import Appointment, Slot, WaitlistEntry, WaitlistOffer
 from portal.auth import services as auth
 from portal.auth.roles import ADMIN, BENEFICIARY, COUNSELLOR
 from portal.beneficiaries.models import Beneficiary, FollowUp
+from portal.core.clock import utcnow
 from portal.core.phones import display_phone
 from portal.core.web import MAX_ROW_ID
 from portal.events import webhooks
@@ -134,6 +135,11 @@ THINGS = [
     Thing("slot-1-for-C", "slot", org=1, counsellor="counsellor-1", reserved_for="C"),
     Thing("session-1", "session", org=1),
     Thing("session-2", "session", org=2),
+    # Earlier slots offered by SMS to people on the waitlist (the link names the offer).
+    Thing("waitlist-offer-A", "waitlist-offer", org=1, person="A"),
+    Thing("waitlist-offer-B", "waitlist-offer", org=2, person="B"),
+    Thing("waitlist-offer-C1", "waitlist-offer", org=1, person="C"),
+    Thing("waitlist-offer-C2", "waitlist-offer", org=2, person="C"),
     Thing("step-A", "step", org=1, person="A"),
     Thing("step-B", "step", org=2, person="B"),
     Thing("step-C1", "step", org=1, person="C"),
@@ -220,6 +226,9 @@ HTML_OBJECTS = {
     "appointments.cancel": ("appointment", _own),
     "appointments.calendar": ("appointment", _own),
     "appointments.confirm": ("slot", _bookable),
+    "appointments.join_waitlist": ("appointment", _own),
+    "appointments.leave_waitlist": ("appointment", _own),
+    "appointments.earlier": ("waitlist-offer", _own),
     "pathway.step": ("step", _own),
     "counsellor.confirm": ("appointment", _same_org),
     "counsellor.decline": ("appointment", _same_org),
@@ -460,6 +469,12 @@ def world(app, client, make_tenant, working_hours) -> World:
         ("appointment-C2", "counsellor-2", "C"),
     ):
         things[label] = make_appointment(slot(counsellor, 5, f"SLOT-{label}"), people[person])
+        entry = WaitlistEntry(appointment=things[label])
+        earlier = things["slot-1" if counsellor == "counsellor-1" else "slot-2"]
+        things[f"waitlist-offer-{label.removeprefix('appointment-')}"] = WaitlistOffer(
+            entry=entry, slot=earlier, due_at=utcnow()
+        )
+        db.session.add(things[f"waitlist-offer-{label.removeprefix('appointment-')}"])
     for label, n, person in (("A", 1, "A"), ("B", 2, "B"), ("C1", 1, "C"), ("C2", 2, "C")):
         token = PEOPLE[person]["last_name"]
         things[f"step-{label}"] = make_step(

@@ -224,6 +224,7 @@ def world(sign_in, client, working_hours):
         "counsellor_id": counsellor.id,
         "handover_id": 1,  # none here: a hand-over needs two organisations
         "key_id": api_key.id,
+        "waitlist_offer_id": 1,  # none here: an offer needs a freed slot
     }
     return {
         "clients": clients,
