@@ -323,6 +323,26 @@ def test_a_queued_offer_is_dropped_once_the_slot_is_taken(app, place, clock):
     assert db.session.get(SmsMessage, message.id).status is SmsStatus.DROPPED
 
 
+def test_a_queued_offer_of_a_session_stays_while_a_seat_is_left(app, place, clock):
+    organisation, counsellor = place
+    session = at(counsellor, paris(12, 14), capacity=3, title="Réunion d'information")
+    person, _ = waiting(organisation, counsellor, paris(15, 10))
+    first = services.book(make_beneficiary(organisation), session.id)
+    services.book(make_beneficiary(organisation), session.id)
+    db.session.commit()
+    clock.move_to(paris(9, 21))
+    cancel(first)
+    [message] = offers_sms(person)
+    services.book(make_beneficiary(organisation), session.id)  # one seat of two taken
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, message.id).status is SmsStatus.QUEUED
+    services.book(make_beneficiary(organisation), session.id)  # the last seat
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, message.id).status is SmsStatus.DROPPED
+
+
 def test_the_slot_a_taker_leaves_goes_to_the_next_in_line(app, place, sign_in):
     organisation, counsellor = place
     first, first_appointment = waiting(organisation, counsellor, paris(15, 10))
