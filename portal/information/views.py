@@ -5,7 +5,7 @@ import json
 from flask import Blueprint, Response, current_app, render_template
 from flask_login import current_user
 
-from portal.auth.roles import BENEFICIARY, roles_required
+from portal.auth.roles import BENEFICIARY, public, roles_required
 from portal.core.clock import paris_today
 from portal.information.my_data import as_json, my_data
 from portal.information.services import help_lines, retention
@@ -19,21 +19,25 @@ def publisher():
 
 
 @bp.route("/mentions-legales")
+@public
 def legal_notice():
     return render_template("information/legal_notice.html")
 
 
 @bp.route("/donnees-personnelles")
+@public
 def personal_data():
     return render_template("information/personal_data.html", retention=retention())
 
 
 @bp.route("/accessibilite")
+@public
 def accessibility():
     return render_template("information/accessibility.html")
 
 
 @bp.route("/aide")
+@public
 def help_page():
     return render_template("information/help.html", help_lines=help_lines())
 
