@@ -4,6 +4,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -17,6 +18,7 @@ from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
 from portal.indicators import summaries as indicator_summaries
 from portal.organisations import services as organisations
+from portal.retention import services as retention
 from portal.sms.sender import send_due
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(end_sessions)
     app.cli.add_command(indicators)
+    app.cli.add_command(purge)
 
 
 @click.command("init-db")
@@ -160,6 +163,7 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
         threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping))
         for _ in range(max(1, sms_threads))
     ] + [
+        threading.Thread(target=_loop, args=(app, "purge", DailyPurge(), once, interval, stopping)),
         threading.Thread(
             target=_loop,
             args=(
@@ -179,6 +183,27 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
             loop.join(0.5)
     if dispatcher is not None:
         dispatcher.close()  # each lane ends with the attempt it is in, by its deadline
+
+
+class DailyPurge:
+    """The worker's purge: at start, then once a day (each worker process; runs at once
+    wait for each other and the second finds nothing)."""
+
+    def __init__(self) -> None:
+        self.last_run: float | None = None
+
+    def __call__(self) -> int:
+        if self.last_run is not None and time.monotonic() - self.last_run < 24 * 60 * 60:
+            return 0
+        self.last_run = time.monotonic()
+        done = retention.purge()
+        db.session.commit()
+        logger.info("purge: %s", _purge_summary(done))
+        return 0  # nothing for the loop to hurry on
+
+
+def _purge_summary(done: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {done[kind]}" for kind in retention.KINDS)
 
 
 def _loop(app, name: str, task, once: bool, interval: float, stopping: threading.Event) -> None:
@@ -242,3 +267,12 @@ def rebuild_indicators() -> None:
         click.echo("Nothing to rebuild: on SQLite the indicators read the facts themselves.")
         return
     click.echo(f"Indicators rebuilt: {rows['appointments']} appointments, {rows['sms']} SMS.")
+
+
+@click.command("purge")
+def purge() -> None:
+    """Remove or empty what is past its retention period (RETENTION_* settings) and print
+    how many rows of each kind; safe to run twice, and from two workers at once."""
+    done = retention.purge()
+    db.session.commit()
+    click.echo(f"Purged: {_purge_summary(done)}.")

@@ -75,6 +75,14 @@ class Config:
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
         self.PROXY_COUNT = int(env.get("PROXY_COUNT", "0") or 0)
 
+        # Retention (portal/retention: `flask purge`, daily in the worker).
+        self.RETENTION_SIGN_IN_CODE_HOURS = int(env.get("RETENTION_SIGN_IN_CODE_HOURS", "24"))
+        self.RETENTION_SMS_BODY_DAYS = int(env.get("RETENTION_SMS_BODY_DAYS", "90"))
+        self.RETENTION_WEBHOOK_ATTEMPT_DAYS = int(env.get("RETENTION_WEBHOOK_ATTEMPT_DAYS", "90"))
+        self.RETENTION_EVENT_DATA_MONTHS = int(env.get("RETENTION_EVENT_DATA_MONTHS", "13"))
+        self.RETENTION_AUDIT_MONTHS = int(env.get("RETENTION_AUDIT_MONTHS", "12"))
+        self.DORMANT_PERSON_MONTHS = int(env.get("DORMANT_PERSON_MONTHS", "24"))
+
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
         self.LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
