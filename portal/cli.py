@@ -4,7 +4,7 @@ import logging
 import signal
 import sys
 import threading
-import time
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 
 from portal.auth import two_factor
 from portal.auth.services import beneficiaries_with_phone
+from portal.core.clock import utcnow
 from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.demo import seed_demo
 from portal.events.webhooks import Dispatcher, deliver_due
@@ -190,12 +191,13 @@ class DailyPurge:
     wait for each other and the second finds nothing)."""
 
     def __init__(self) -> None:
-        self.last_run: float | None = None
+        self.last_run: datetime | None = None
 
     def __call__(self) -> int:
-        if self.last_run is not None and time.monotonic() - self.last_run < 24 * 60 * 60:
+        now = utcnow()
+        if self.last_run is not None and now - self.last_run < timedelta(days=1):
             return 0
-        self.last_run = time.monotonic()
+        self.last_run = now
         done = retention.purge()
         db.session.commit()
         logger.info("purge: %s", _purge_summary(done))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, delete, exists, or_, select, text, update
+from sqlalchemy.orm import aliased
 
 from portal.appointments.models import Appointment
 from portal.audit.models import AuditEntry
@@ -120,10 +121,11 @@ def dormant_since() -> datetime:
 def _moved_since(since: datetime):
     """Something about the person changed since `since`, whichever organisation made it."""
     person = Beneficiary.id
+    any_follow_up = aliased(FollowUp)  # the outer query joins the organisation's own
     return or_(
         Beneficiary.updated_at >= since,
         Beneficiary.activated_at >= since,
-        exists().where(FollowUp.beneficiary_id == person, FollowUp.updated_at >= since),
+        exists().where(any_follow_up.beneficiary_id == person, any_follow_up.updated_at >= since),
         exists().where(PathwayStep.beneficiary_id == person, PathwayStep.updated_at >= since),
         exists().where(Appointment.beneficiary_id == person, Appointment.updated_at >= since),
     )
