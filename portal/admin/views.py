@@ -411,10 +411,18 @@ def settings():
 @roles_required(ADMIN)
 def audit_trail():
     """Who in the organisation opened which file, searched or exported the caseload, when
-    and from where; by counsellor (?conseiller=) and by person (?personne=), 50 a page."""
+    and from where; by counsellor (?conseiller=) and by person the organisation follows
+    (?personne=), 50 a page."""
     organisation = current_user.organisation
     counsellor_id = query_id("conseiller")
     person_id = query_id("personne")
+    # Someone the organisation does not follow, or another's account: as an id nobody has.
+    person = audit.followed_person(organisation.id, person_id) if person_id else None
+    if person_id and person is None:
+        abort(404)
+    accounts = organisations.counsellors_of(organisation)
+    if counsellor_id and counsellor_id not in {account.id for account in accounts}:
+        abort(404)
     page = request.args.get("page", "")
     return render_template(
         "admin/audit.html",
@@ -424,10 +432,10 @@ def audit_trail():
             person_id=person_id,
             page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
         ),
-        accounts=organisations.counsellors_of(organisation),
+        accounts=accounts,
         counsellor_id=counsellor_id,
         person_id=person_id,
-        person=audit.followed_person(organisation.id, person_id) if person_id else None,
+        person=person,
         actions=audit.ACTIONS,
         search_kinds=audit.SEARCH_KINDS,
         months=current_app.config["RETENTION_AUDIT_MONTHS"],
