@@ -9,7 +9,7 @@ appointment facts and the SMS day counts, and the SMS columns their triggers rea
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, delete, exists, or_, select, text, update
+from sqlalchemy import Select, and_, delete, exists, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from portal.appointments.models import Appointment
@@ -124,7 +124,8 @@ def _moved_since(since: datetime):
     any_follow_up = aliased(FollowUp)  # the outer query joins the organisation's own
     return or_(
         Beneficiary.updated_at >= since,
-        Beneficiary.activated_at >= since,
+        # Never activated is NULL, which would make the whole condition unknown.
+        and_(Beneficiary.activated_at.is_not(None), Beneficiary.activated_at >= since),
         exists().where(any_follow_up.beneficiary_id == person, any_follow_up.updated_at >= since),
         exists().where(PathwayStep.beneficiary_id == person, PathwayStep.updated_at >= since),
         exists().where(Appointment.beneficiary_id == person, Appointment.updated_at >= since),
