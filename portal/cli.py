@@ -143,7 +143,7 @@ def reset_2fa(email: str) -> None:
     help="Webhook lanes in all (each receiver gets at most 2 at once).",
 )
 def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) -> None:
-    """Send due SMS and webhooks until stopped.
+    """Send due SMS and webhooks until stopped; purge what is past its period once a day.
 
     SMS and webhooks run in loops side by side, so a slow webhook receiver never
     delays an SMS (a sign-in code above all); several SMS loops claim separate batches.
@@ -164,7 +164,6 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
         threading.Thread(target=_loop, args=(app, "SMS", send_due, once, interval, stopping))
         for _ in range(max(1, sms_threads))
     ] + [
-        threading.Thread(target=_loop, args=(app, "purge", DailyPurge(), once, interval, stopping)),
         threading.Thread(
             target=_loop,
             args=(
@@ -177,6 +176,12 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
             ),
         ),
     ]
+    if not once:  # a one-pass worker (cron, tests) leaves the purge to `flask purge`
+        loops.append(
+            threading.Thread(
+                target=_loop, args=(app, "purge", DailyPurge(), once, interval, stopping)
+            )
+        )
     for loop in loops:
         loop.start()
     for loop in loops:
@@ -187,8 +192,8 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
 
 
 class DailyPurge:
-    """The worker's purge: at start, then once a day (each worker process; runs at once
-    wait for each other and the second finds nothing)."""
+    """The worker's purge: at start, then once a day (in each worker process: two runs at
+    once wait for each other, and the second finds nothing)."""
 
     def __init__(self) -> None:
         self.last_run: datetime | None = None
@@ -197,9 +202,11 @@ class DailyPurge:
         now = utcnow()
         if self.last_run is not None and now - self.last_run < timedelta(days=1):
             return 0
-        self.last_run = now
+        # A failed run (the loop logs it) is tried again in an hour, not at once.
+        self.last_run = now - timedelta(hours=23)
         done = retention.purge()
         db.session.commit()
+        self.last_run = now
         logger.info("purge: %s", _purge_summary(done))
         return 0  # nothing for the loop to hurry on
 

@@ -333,3 +333,26 @@ def test_months_before_keeps_the_day_or_takes_the_months_last():
     )
     assert months_before(datetime(2027, 3, 31, tzinfo=UTC), 1) == datetime(2027, 2, 28, tzinfo=UTC)
     assert months_before(datetime(2027, 1, 10, tzinfo=UTC), 24) == datetime(2025, 1, 10, tzinfo=UTC)
+
+
+def test_a_failed_daily_purge_is_tried_again_an_hour_later(cohort, app, monkeypatch):
+    from portal.cli import DailyPurge
+
+    daily = DailyPurge()
+    real_purge = retention.purge
+
+    def failing():
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(retention, "purge", failing)
+    with time_machine.travel(NOW, tick=False) as traveller:
+        with pytest.raises(RuntimeError):
+            daily()
+        db.session.rollback()
+        monkeypatch.setattr(retention, "purge", real_purge)
+        traveller.shift(30 * 60)
+        daily()  # too soon: the code 25 hours old is still there
+        assert db.session.scalar(select(func.count()).select_from(SignInCode)) == 2
+        traveller.shift(31 * 60)
+        daily()  # both codes are past 24 hours by now
+        assert db.session.scalar(select(func.count()).select_from(SignInCode)) == 0
