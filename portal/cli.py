@@ -4,6 +4,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
@@ -11,12 +12,14 @@ from flask_migrate import upgrade
 
 from portal.auth import two_factor
 from portal.auth.services import beneficiaries_with_phone
+from portal.core.clock import utcnow
 from portal.core.phones import InvalidPhone, normalise_mobile
 from portal.demo import seed_demo
 from portal.events.webhooks import Dispatcher, deliver_due
 from portal.extensions import db
 from portal.indicators import summaries as indicator_summaries
 from portal.organisations import services as organisations
+from portal.retention import services as retention
 from portal.sms.sender import send_due
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(end_sessions)
     app.cli.add_command(indicators)
+    app.cli.add_command(purge)
 
 
 @click.command("init-db")
@@ -139,7 +143,7 @@ def reset_2fa(email: str) -> None:
     help="Webhook lanes in all (each receiver gets at most 2 at once).",
 )
 def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) -> None:
-    """Send due SMS and webhooks until stopped.
+    """Send due SMS and webhooks until stopped; purge what is past its period once a day.
 
     SMS and webhooks run in loops side by side, so a slow webhook receiver never
     delays an SMS (a sign-in code above all); several SMS loops claim separate batches.
@@ -172,6 +176,12 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
             ),
         ),
     ]
+    if not once:  # a one-pass worker (cron, tests) leaves the purge to `flask purge`
+        loops.append(
+            threading.Thread(
+                target=_loop, args=(app, "purge", DailyPurge(), once, interval, stopping)
+            )
+        )
     for loop in loops:
         loop.start()
     for loop in loops:
@@ -179,6 +189,30 @@ def worker(once: bool, interval: float, sms_threads: int, webhook_threads: int) 
             loop.join(0.5)
     if dispatcher is not None:
         dispatcher.close()  # each lane ends with the attempt it is in, by its deadline
+
+
+class DailyPurge:
+    """The worker's purge: at start, then once a day (in each worker process: two runs at
+    once wait for each other, and the second finds nothing)."""
+
+    def __init__(self) -> None:
+        self.last_run: datetime | None = None
+
+    def __call__(self) -> int:
+        now = utcnow()
+        if self.last_run is not None and now - self.last_run < timedelta(days=1):
+            return 0
+        # A failed run (the loop logs it) is tried again in an hour, not at once.
+        self.last_run = now - timedelta(hours=23)
+        done = retention.purge()
+        db.session.commit()
+        self.last_run = now
+        logger.info("purge: %s", _purge_summary(done))
+        return 0  # nothing for the loop to hurry on
+
+
+def _purge_summary(done: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {done[kind]}" for kind in retention.KINDS)
 
 
 def _loop(app, name: str, task, once: bool, interval: float, stopping: threading.Event) -> None:
@@ -242,3 +276,12 @@ def rebuild_indicators() -> None:
         click.echo("Nothing to rebuild: on SQLite the indicators read the facts themselves.")
         return
     click.echo(f"Indicators rebuilt: {rows['appointments']} appointments, {rows['sms']} SMS.")
+
+
+@click.command("purge")
+def purge() -> None:
+    """Remove or empty what is past its retention period (RETENTION_* settings) and print
+    how many rows of each kind; safe to run twice, and from two workers at once."""
+    done = retention.purge()
+    db.session.commit()
+    click.echo(f"Purged: {_purge_summary(done)}.")

@@ -84,7 +84,8 @@ class Config:
         self.DPO_CONTACT = env.get("DPO_CONTACT", "")
         self.ACCESSIBILITY_CONTACT = env.get("ACCESSIBILITY_CONTACT", "")
         self.HELP_PHONES = env.get("HELP_PHONES", "")
-        # How long data is kept (the purge applies them; the personal data page states them).
+        # How long data is kept: `flask purge` (daily in the worker) applies these, and
+        # /donnees-personnelles states them.
         self.RETENTION_SIGN_IN_CODE_HOURS = int(env.get("RETENTION_SIGN_IN_CODE_HOURS", "24"))
         self.RETENTION_SMS_BODY_DAYS = int(env.get("RETENTION_SMS_BODY_DAYS", "90"))
         self.RETENTION_WEBHOOK_ATTEMPT_DAYS = int(env.get("RETENTION_WEBHOOK_ATTEMPT_DAYS", "90"))

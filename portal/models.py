@@ -2,6 +2,7 @@
 
 from portal.admin.models import PasswordLink
 from portal.appointments.models import Appointment, Slot
+from portal.audit.models import AuditEntry
 from portal.auth.models import InvitationToken, RecoveryCode, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events.models import (
@@ -20,6 +21,7 @@ from portal.sms.models import SmsMessage
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Appointment",
     "Beneficiary",
     "AppointmentFact",

@@ -5,7 +5,16 @@ keys (another organisation's are a 404, as an id nobody has). A link or key is s
 on the answer to the form that made it, and never again.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,10 +27,12 @@ from portal.admin.forms import (
     SettingsForm,
     WebhookForm,
 )
+from portal.audit import services as audit
 from portal.auth import two_factor
 from portal.auth.roles import ADMIN, public, roles_required
 from portal.core.forms import ConfirmForm
 from portal.core.rate_limits import network_key
+from portal.core.web import query_id
 from portal.events import webhooks
 from portal.extensions import db, limiter
 from portal.organisations import services as organisations
@@ -391,3 +402,41 @@ def settings():
         return redirect(url_for("admin.settings"))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/settings.html", form=form), status
+
+
+# -- Audit trail ----------------------------------------------------------------------------
+
+
+@bp.route(PREFIX + "/journal")
+@roles_required(ADMIN)
+def audit_trail():
+    """Who in the organisation opened which file, searched or exported the caseload, when
+    and from where; by counsellor (?conseiller=) and by person the organisation follows
+    (?personne=), 50 a page."""
+    organisation = current_user.organisation
+    counsellor_id = query_id("conseiller")
+    person_id = query_id("personne")
+    # Someone the organisation does not follow, or another's account: as an id nobody has.
+    person = audit.followed_person(organisation.id, person_id) if person_id else None
+    if person_id and person is None:
+        abort(404)
+    accounts = organisations.counsellors_of(organisation)
+    if counsellor_id and counsellor_id not in {account.id for account in accounts}:
+        abort(404)
+    page = request.args.get("page", "")
+    return render_template(
+        "admin/audit.html",
+        trail=audit.entries_of(
+            organisation.id,
+            counsellor_id=counsellor_id,
+            person_id=person_id,
+            page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
+        ),
+        accounts=accounts,
+        counsellor_id=counsellor_id,
+        person_id=person_id,
+        person=person,
+        actions=audit.ACTIONS,
+        search_kinds=audit.SEARCH_KINDS,
+        months=current_app.config["RETENTION_AUDIT_MONTHS"],
+    )

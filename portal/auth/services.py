@@ -130,7 +130,14 @@ def check_sign_in_code(phone: str, code: str) -> CodeCheck:
 
 def mark_signed_in(beneficiary: Beneficiary) -> None:
     """The first sign-in activates the account and tells the back office."""
-    beneficiary.last_signed_in_at = utcnow()
+    # Not a change of the person's record: its updated_at, which the back office reads,
+    # stays as it was.
+    db.session.execute(
+        update(Beneficiary)
+        .where(Beneficiary.id == beneficiary.id)
+        .values(last_signed_in_at=utcnow(), updated_at=Beneficiary.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     if beneficiary.activated_at is None:
         beneficiary.activated_at = utcnow()
         record_event("beneficiary.activated", beneficiary, {})

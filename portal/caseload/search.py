@@ -112,6 +112,23 @@ def _text_condition(text: str) -> ColumnElement[bool] | None:
     return or_(*found)
 
 
+def terms_kind(text: str) -> str | None:
+    """What kind of terms a search was made with, for the audit trail, which never keeps
+    the terms: "nom", "telephone" or "numero" (CAF or France Travail); None without terms."""
+    text = text.strip()[:MAX_TEXT]
+    if not text:
+        return None
+    if any(char.isalpha() for char in text):
+        return "nom"
+    if _PHONE_LIKE.match(text):
+        try:
+            normalise_phone(text)
+            return "telephone"
+        except InvalidPhone:
+            pass
+    return "numero"
+
+
 def referents(counsellor: Counsellor) -> list[tuple[str, str]]:
     """The organisation's référents as (e-mail, name), by name."""
     rows = db.session.execute(

@@ -21,10 +21,11 @@ from portal.core.clock import paris_midnight, paris_today, utcnow
 from portal.extensions import db
 from portal.offers.models import OfferInterest
 from portal.organisations.models import Counsellor
+from portal.retention.services import dormant_people
 
 SHOWN = 5  # lines a block shows on the home; "see the N" opens the rest
 LONG_LIST = 200  # lines a block shows when opened alone
-BLOCKS = ("demandes", "aujourdhui", "issues", "interets", "invitations", "risque")
+BLOCKS = ("demandes", "aujourdhui", "issues", "interets", "invitations", "risque", "dormants")
 
 
 @dataclass
@@ -137,6 +138,12 @@ def at_risk(counsellor: Counsellor, mine: bool, limit: int) -> Block:
     )
 
 
+def dormant(counsellor: Counsellor, mine: bool, limit: int) -> Block:
+    """People nobody has updated or seen for long (the retention's definition): to check
+    whether the follow-up should go on. Never deleted by the portal."""
+    return Block("dormants", *_counted(dormant_people(counsellor, mine), limit))
+
+
 def home(counsellor: Counsellor, mine: bool, only: str | None = None) -> dict[str, Block]:
     """Every block of the home, or only `only` with its long list."""
     builders = {
@@ -146,6 +153,7 @@ def home(counsellor: Counsellor, mine: bool, only: str | None = None) -> dict[st
         "interets": new_interests,
         "invitations": expired_invitations,
         "risque": at_risk,
+        "dormants": dormant,
     }
     if only in builders:
         return {only: builders[only](counsellor, mine, LONG_LIST)}

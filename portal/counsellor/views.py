@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +14,7 @@ from portal.appointments.forms import (
     SlotForm,
 )
 from portal.appointments.models import AppointmentStatus, SlotMode, SlotPurpose
+from portal.audit import services as audit
 from portal.auth.roles import ADMIN, STAFF, roles_required
 from portal.caseload import risk, todo
 from portal.caseload import search as caseload
@@ -50,6 +51,7 @@ def _home(decline_form=None, failed_id=None, status: int = 200):
         mine=mine,
         rules=risk.RULES,
         rule_labels=risk.LABELS,
+        dormant_months=current_app.config["DORMANT_PERSON_MONTHS"],
         paris_day=paris_day,
         decline_form=decline_form or DeclineForm(),
         blank_decline_form=DeclineForm(formdata=None),
@@ -470,7 +472,7 @@ def _caseload_filters() -> caseload.Filters:
 def caseload_page():
     """The organisation's people: search, filters, sort, 50 a page."""
     filters = _caseload_filters()
-    return render_template(
+    html = render_template(
         "counsellor/caseload.html",
         filters=filters,
         page=caseload.search(current_user, filters),
@@ -480,6 +482,16 @@ def caseload_page():
         rule_labels=risk.LABELS,
         sorts=caseload.SORTS,
     )
+    _audit_caseload(audit.CASELOAD_SEARCHED, filters)
+    return html
+
+
+def _audit_caseload(action: str, filters: caseload.Filters) -> None:
+    """Who searched the caseload, with the kind of terms only (never a number typed)."""
+    audit.record(
+        current_user, action, request.remote_addr, detail=caseload.terms_kind(filters.text)
+    )
+    db.session.commit()
 
 
 @bp.route("/dossiers.csv", endpoint="caseload_export")
@@ -491,6 +503,7 @@ def caseload_csv():
     headers = [str(header) for header in caseload.CSV_HEADERS]
     rows = [caseload.csv_values(row, labels) for row in caseload.every_row(current_user, filters)]
     body = tables.as_csv(tables.Table("dossiers", headers, rows))
+    _audit_caseload(audit.CASELOAD_EXPORTED, filters)
     return csv_download(body, f"dossiers-{paris_today().isoformat()}.csv")
 
 
@@ -515,7 +528,11 @@ def person(beneficiary_id: int):
     file = person_file(current_user, beneficiary_id)
     if file is None:
         abort(404)
-    return _render_file(file)
+    # Rendered before the commit, which would expire what the page reads: one INSERT more.
+    page = _render_file(file)
+    audit.record(current_user, audit.PERSON_VIEWED, request.remote_addr, person_id=beneficiary_id)
+    db.session.commit()
+    return page
 
 
 def _render_file(file, status: int = 200, failed_form=None, failed_id=None):

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select, update
 from portal.appointments.services import cancel_future_appointments_of_organisation
 from portal.auth.models import InvitationToken, SignInCode
 from portal.beneficiaries.models import Beneficiary, FollowUp
-from portal.events.models import Event, EventRecipient
+from portal.events.models import Event
+from portal.events.services import empty_events
 from portal.extensions import db
 from portal.handover.models import Handover
 from portal.handover.services import organisation_leaves
@@ -65,20 +66,7 @@ def erase(person: Beneficiary) -> None:
         .values(body="", to="+", beneficiary_id=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(
-        update(EventRecipient)
-        .where(
-            EventRecipient.event_id.in_(select(Event.id).where(Event.beneficiary_id == person.id))
-        )
-        .values(external_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        update(Event)
-        .where(Event.beneficiary_id == person.id)
-        .values(data={}, beneficiary_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    empty_events(Event.beneficiary_id == person.id)
     db.session.execute(delete(InvitationToken).where(InvitationToken.beneficiary_id == person.id))
     # Hand-over reasons are free text about the person.
     db.session.execute(delete(Handover).where(Handover.beneficiary_id == person.id))

@@ -11,7 +11,7 @@ keeps short. SQLite has a single writer and needs nothing.
 import logging
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, select, text, update
 
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.events.models import (
@@ -95,6 +95,25 @@ def record_event(
         )
     db.session.flush()
     return event
+
+
+def empty_events(*conditions: ColumnElement[bool]) -> int:
+    """The events matching `conditions` forget their person: the type and the date stay
+    (statistics, and the feed's cursor), and so do their recipients, without the person's
+    id at each organisation. Returns how many were emptied."""
+    db.session.execute(
+        update(EventRecipient)
+        .where(EventRecipient.event_id.in_(select(Event.id).where(*conditions)))
+        .values(external_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    emptied = db.session.execute(
+        update(Event)
+        .where(*conditions)
+        .values(data={}, beneficiary_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return emptied.rowcount
 
 
 def event_payload(event: Event, external_id: str | None) -> dict[str, Any]:

@@ -6,9 +6,11 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.audit import services as audit
 from portal.auth.roles import STAFF, public, roles_required
 from portal.core.clock import paris_today
 from portal.core.web import csv_download
+from portal.extensions import db
 from portal.indicators import charts, tables
 from portal.indicators import services as indicators
 
@@ -62,6 +64,8 @@ def export(name: str):
     start, end, _error = _period()
     figures = indicators.indicators(current_user.organisation_id, start, end)
     body = tables.as_csv(tables.table(figures, name))
+    audit.record(current_user, audit.INDICATORS_EXPORTED, request.remote_addr, detail=name)
+    db.session.commit()
     return csv_download(body, f"indicateurs-{name}-{start.isoformat()}-{end.isoformat()}.csv")
 
 

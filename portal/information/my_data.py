@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.appointments.models import Appointment, Slot
+from portal.audit.services import OpenedBy, organisations_that_opened
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.beneficiaries.services import follow_ups_of
 from portal.extensions import db
@@ -59,6 +60,8 @@ class MyData:
     parts: list[OrganisationPart]
     # Sign-in codes and what no organisation sent: the portal's own messages.
     portal_messages: list[SmsMessage]
+    # Which organisations' staff opened the person's file, and when last (never who).
+    opened_by: list[OpenedBy]
 
 
 def _by_organisation(rows: Iterable[T], organisation_of: Callable[[T], int | None]):
@@ -115,7 +118,7 @@ def my_data(person: Beneficiary) -> MyData:
         if organisation_id not in followed
         for message in listed
     ]
-    return MyData(person, parts, portal_messages)
+    return MyData(person, parts, portal_messages, organisations_that_opened(person))
 
 
 def _moment(value: datetime | None) -> str | None:
@@ -188,6 +191,10 @@ def as_json(data: MyData) -> dict[str, Any]:
             for part in data.parts
         ],
         "sms_from_the_portal": [_message(message) for message in data.portal_messages],
+        "file_opened_by": [
+            {"organisation": opened.organisation_name, "last_at": _moment(opened.last_opened_at)}
+            for opened in data.opened_by
+        ],
         "sign_ins": {
             "first": _moment(person.activated_at),
             "last": _moment(person.last_signed_in_at),

@@ -265,6 +265,7 @@ HTML_OBJECTS = {
 QUERY_OBJECTS = {
     "appointments.choose": ("deplacer", "appointment", _own),
     "appointments.confirm": ("deplacer", "appointment", _own),
+    "admin.audit_trail": ("personne", "person", lambda who, it: follows(who, it.person)),
 }
 API_OBJECTS = {
     "api.get_beneficiary": "api-person",

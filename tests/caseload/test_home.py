@@ -79,6 +79,7 @@ def test_each_block_counts_for_me_and_for_the_organisation(organisation, me, wor
         "interets": 1,
         "invitations": 1,
         "risque": 1,
+        "dormants": 0,
     }
     everything = todo.home(me, mine=False)
     assert _counts(everything) == {
@@ -88,6 +89,7 @@ def test_each_block_counts_for_me_and_for_the_organisation(organisation, me, wor
         "interets": 2,
         "invitations": 1,
         "risque": 2,
+        "dormants": 0,
     }
     assert everything["risque"].extra == {"sans-suite": 2, "sans-activite": 2, "absence": 0}
     assert [line.beneficiary.last_name for line in everything["invitations"].lines] == ["Mienne"]

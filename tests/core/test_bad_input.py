@@ -153,6 +153,7 @@ QUERY_PARAMETERS = {
     "api.list_appointments": ["status", "from", "to", "after", "limit"],
     "api.list_events": ["after", "limit"],
     "api.delete_slot": ["cancel_booking"],
+    "admin.audit_trail": ["conseiller", "personne", "page"],
 }
 ALL_PARAMETERS = sorted({name for names in QUERY_PARAMETERS.values() for name in names})
 IDENTITIES = ["anonymous", "beneficiary", "counsellor"]

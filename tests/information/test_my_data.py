@@ -117,3 +117,18 @@ def test_staff_and_strangers_cannot_open_it(client, sign_in):
     staff = sign_in(make_counsellor())
     assert staff.get("/mes-donnees").status_code == 403
     assert staff.get("/mes-donnees.json").status_code == 403
+
+
+def test_the_person_sees_which_organisations_opened_their_file_not_who(sign_in):
+    person, first, second, _other = _person_followed_by_two()
+    staff = make_counsellor(second, email="yann.le-gall@example.org")
+    staff.name = "Yann Counsellor-Name"
+    db.session.commit()
+    assert sign_in(staff).get(f"/conseiller/personnes/{person.id}").status_code == 200
+    client = sign_in(person)
+    page = client.get("/mes-donnees").get_data(as_text=True)
+    assert f"{second.name}, la dernière fois" in page
+    assert f"{first.name}, la dernière fois" not in page
+    assert "Yann Counsellor-Name" not in page and "yann.le-gall" not in page
+    data = json.loads(client.get("/mes-donnees.json").get_data(as_text=True))
+    assert [o["organisation"] for o in data["file_opened_by"]] == [second.name]

@@ -1,0 +1,1 @@
+"""Who opened whose file: the audit trail of staff reading personal data."""
