@@ -40,6 +40,8 @@ TERRITORIES = [
         "name": "Département du Bas-Rhin",
         "sender": "Dep. Bas-Rhin",
         "department": "67",
+        # First appointments (orientation) confirmed at once; the others wait for a counsellor.
+        "confirmed_at_once": ["orientation"],
         "centre": (48.5734, 7.7521),
         "city": "Strasbourg",
         "postal_codes": ["67000", "67100", "67200", "67300", "67400", "67500", "67600"],
@@ -153,6 +155,10 @@ def _paris(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
 
 
+# The index (modulo 10) of the demo people not oriented yet.
+NOT_ORIENTED_YET = 3
+
+
 @click.command("seed-demo")
 @click.option("--people", default=25, show_default=True, help="Beneficiaries per organisation.")
 def seed_demo(people: int) -> None:
@@ -175,6 +181,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
         territory["slug"], territory["name"], territory["department"]
     )
     organisation.sms_sender_name = territory["sender"]
+    organisation.purposes_confirmed_at_once = territory.get("confirmed_at_once", [])
     counsellors = [
         organisations.create_counsellor(organisation, email, name, DEMO_PASSWORD, is_admin)
         for email, name, is_admin in territory["counsellors"]
@@ -186,6 +193,7 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
     bar.update(1)
 
     today = datetime.now(PARIS).date()
+    seats_taken = 0
     for index in range(people):
         # The first two people of each territory are a couple sharing one phone.
         number = territory["phone_start"] + (0 if index < 2 else index)
@@ -203,20 +211,24 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
             rsa_registration_date=registered,
         )
         referent = counsellors[index % len(counsellors)]
+        # One in ten is not oriented yet: no référent, and first appointments to book.
+        oriented = index % 10 != NOT_ORIENTED_YET
         db.session.add(person)
         db.session.add(
             FollowUp(
                 organisation=organisation,
                 beneficiary=person,
                 external_id=f"DOS-{territory['department']}-{1000 + index}",
-                referent_name=referent.name,
-                referent_email=referent.email,
-                referent_phone="+33388000000" if territory["department"] == "67" else None,
+                referent_name=referent.name if oriented else None,
+                referent_email=referent.email if oriented else None,
+                referent_phone="+33388000000"
+                if oriented and territory["department"] == "67"
+                else None,
             )
         )
-        _seed_pathway(organisation, person, registered, index, rng)
+        _seed_pathway(organisation, person, registered, index, rng, oriented)
         _seed_to_do(organisation, territory, referent, person, index)
-        if index < len(slots) // 4:
+        if oriented and index < len(slots) // 4:
             slot = slots[index * 3]
             db.session.add(
                 Appointment(
@@ -227,10 +239,10 @@ def _seed_territory(territory: dict, people: int, rng: random.Random, bar) -> No
                     else AppointmentStatus.REQUESTED,
                 )
             )
-        elif index < len(slots) // 4 + SESSION_BOOKINGS:
+        elif index >= len(slots) // 4 and seats_taken < SESSION_BOOKINGS:
             # A few people have a seat at the first information meeting.
-            seat = index - len(slots) // 4 + 1
-            db.session.add(Appointment(slot=sessions[0], beneficiary=person, seat=seat))
+            seats_taken += 1
+            db.session.add(Appointment(slot=sessions[0], beneficiary=person, seat=seats_taken))
         bar.update(1)
     db.session.flush()
 
@@ -272,9 +284,21 @@ def _seed_to_do(
 
 
 def _seed_pathway(
-    organisation: Organisation, person: Beneficiary, registered: date, index: int, rng
+    organisation: Organisation,
+    person: Beneficiary,
+    registered: date,
+    index: int,
+    rng,
+    oriented: bool = True,
 ) -> None:
     ext = f"{organisation.slug}-{index}"
+    if not oriented:
+        plan = [
+            (StepKind.ORIENTATION, "Orientation vers un accompagnement", StepStatus.PLANNED, 7),
+            (StepKind.CONTRACT, "Contrat d'engagement", StepStatus.PLANNED, 21),
+        ]
+        _add_steps(organisation, person, registered, ext, plan)
+        return
     plan = [
         (StepKind.ORIENTATION, "Orientation vers un accompagnement", StepStatus.DONE, 7),
         (StepKind.CONTRACT, "Contrat d'engagement signé", StepStatus.DONE, 21),
@@ -292,6 +316,12 @@ def _seed_pathway(
         plan.append((activity[0], activity[1], StepStatus.IN_PROGRESS, 55))
     else:
         plan.append((activity[0], activity[1], StepStatus.PLANNED, elapsed + 14))
+    _add_steps(organisation, person, registered, ext, plan)
+
+
+def _add_steps(
+    organisation: Organisation, person: Beneficiary, registered: date, ext: str, plan: list
+) -> None:
     for number, (kind, title, status, offset) in enumerate(plan):
         starts_on = registered + timedelta(days=offset)
         if status is StepStatus.DONE and starts_on > datetime.now(PARIS).date():
@@ -525,6 +555,9 @@ def _print_how_to_sign_in() -> None:
         number = display_phone(f"+3361234{territory['phone_start'] + 2:04d}")
         shared = display_phone(f"+3361234{territory['phone_start']:04d}")
         click.echo(f"  {number}  ({territory['city']}); {shared} is shared by a couple")
+        new_comer = display_phone(f"+3361234{territory['phone_start'] + NOT_ORIENTED_YET:04d}")
+        click.echo(f"  {new_comer}  is not oriented yet: first appointments to book")
+    click.echo("  In Bas-Rhin a first appointment is confirmed at once; the others wait.")
     click.echo("  The 6-digit code is printed in this terminal (console SMS backend).")
     click.echo("Sign in as a counsellor at /conseiller/connexion:")
     for territory in TERRITORIES:

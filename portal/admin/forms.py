@@ -1,6 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, URLField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -11,7 +19,9 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.appointments.models import SlotPurpose
 from portal.core.forms import BoundedIntegerField, strip
 
 
@@ -113,6 +123,23 @@ class SettingsForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
     require_two_step = BooleanField(_l("Connexion en deux étapes obligatoire pour les conseillers"))
+    purposes_confirmed_at_once = SelectMultipleField(
+        _l("Rendez-vous confirmés tout de suite, sans attendre un conseiller"),
+        description=_l(
+            "Les autres attendent qu'un conseiller les confirme. La personne reçoit un seul "
+            "SMS : la confirmation."
+        ),
+        choices=[
+            SelectChoice(SlotPurpose.ORIENTATION.value, _l("Premier rendez-vous (orientation)")),
+            SelectChoice(SlotPurpose.FOLLOW_UP.value, _l("Rendez-vous de suivi")),
+            SelectChoice(SlotPurpose.CONTRACT.value, _l("Contrat d'engagement")),
+            SelectChoice(SlotPurpose.OTHER.value, _l("Réunion d'information")),
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        # An unknown value is refused by the choices; none ticked is a valid answer.
+        validate_choice=True,
+    )
 
 
 class SetPasswordForm(FlaskForm):

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.admin.models import PasswordLink
+from portal.appointments.models import SlotPurpose
 from portal.core.clock import utcnow
 from portal.core.hashing import token_hash
 from portal.events import webhooks
@@ -242,9 +243,14 @@ def update_settings(
     cancellation_limit_minutes: int,
     require_two_step: bool,
     max_upcoming_appointments: int,
+    purposes_confirmed_at_once: list[str] | None = None,
 ) -> None:
-    """The organisation's reminders, cancel/move limit, ceiling of appointments to come and
-    two-step rule (the form checked the ranges; the table's constraints check them again)."""
+    """The organisation's reminders, cancel/move limit, ceiling of appointments to come,
+    two-step rule and the purposes it confirms at once (the form checked the ranges and the
+    purposes; the table's constraints check the ranges again)."""
+    if purposes_confirmed_at_once is not None:
+        known = {purpose.value for purpose in SlotPurpose}
+        organisation.purposes_confirmed_at_once = sorted(set(purposes_confirmed_at_once) & known)
     organisation.reminder_hours_before = reminder_hours_before
     organisation.morning_reminder_hour = morning_reminder_hour
     organisation.cancellation_limit_minutes = cancellation_limit_minutes

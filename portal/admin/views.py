@@ -379,7 +379,8 @@ def remove_webhook():
 @bp.route(PREFIX + "/reglages", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def settings():
-    """Reminders, the cancel/move limit and the two-step rule of the organisation."""
+    """Reminders, the cancel/move limit, the bookings confirmed at once and the two-step
+    rule of the organisation."""
     organisation = current_user.organisation
     form = SettingsForm(
         reminder_hours_before=organisation.reminder_hours_before,
@@ -387,6 +388,7 @@ def settings():
         cancellation_limit_minutes=organisation.cancellation_limit_minutes,
         require_two_step=organisation.require_totp_for_counsellors,
         max_upcoming_appointments=organisation.max_upcoming_appointments,
+        purposes_confirmed_at_once=organisation.purposes_confirmed_at_once,
     )
     if form.validate_on_submit():
         services.update_settings(
@@ -396,6 +398,7 @@ def settings():
             form.cancellation_limit_minutes.data,
             form.require_two_step.data,
             form.max_upcoming_appointments.data,
+            form.purposes_confirmed_at_once.data or [],
         )
         db.session.commit()
         flash(_("Réglages enregistrés."), "info")

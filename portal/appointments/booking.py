@@ -1,8 +1,10 @@
 """Booking, moving and cancelling by the beneficiary, within the rules that keep slots fair."""
 
-from datetime import datetime, timedelta
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 
@@ -12,15 +14,18 @@ from portal.appointments.models import (
     Appointment,
     AppointmentStatus,
     Slot,
+    SlotMode,
+    SlotPurpose,
 )
 from portal.appointments.notices import NO_LONGER_STANDS, notify, queue_reminders, record
-from portal.appointments.status import OPEN, cancel
+from portal.appointments.status import OPEN, cancel, set_status
 from portal.appointments.steps import move_step, sync_step
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.beneficiaries.services import follow_ups_of, referent_at
-from portal.core.clock import utcnow
+from portal.core.clock import paris_day, paris_midnight, utcnow
 from portal.events.services import record_event
 from portal.extensions import db
+from portal.pathway.models import PathwayStep, StepKind, StepStatus
 from portal.sms.models import SmsKind
 from portal.sms.outbox import drop_queued_about
 
@@ -29,47 +34,128 @@ BOOKING_HORIZON = timedelta(days=28)
 BOOKING_LEAD = timedelta(hours=2)
 
 
-def bookable_slots(person: Beneficiary, now: datetime | None = None) -> list[Slot]:
-    """Slots with a seat left the person may book: their organisations', their référents'
-    first, and those reserved for them; soonest first within each group. A session the
-    person already has a place at is not offered again."""
-    now = now or utcnow()
-    follow_ups = follow_ups_of(person)
-    organisation_ids = [f.organisation_id for f in follow_ups]
-    referent_emails = {f.referent_email for f in follow_ups if f.referent_email}
-    already_mine = select(Appointment.slot_id).where(
-        Appointment.beneficiary_id == person.id, Appointment.status.in_(LIVE)
+# Who may book what (fitting_purposes): the first appointment that chooses the kind of
+# support is for people not oriented yet; follow-ups and the contract are for the others;
+# information meetings are for everyone. A slot reserved for the person is always theirs.
+BEFORE_ORIENTATION = frozenset({SlotPurpose.ORIENTATION, SlotPurpose.OTHER})
+AFTER_ORIENTATION = frozenset({SlotPurpose.FOLLOW_UP, SlotPurpose.CONTRACT, SlotPurpose.OTHER})
+
+
+def is_oriented(person: Beneficiary, follow_ups: list[FollowUp] | None = None) -> bool:
+    """Whether the person's orientation is behind them, by any organisation: a référent was
+    named for them (the orientation decision names the référent), an orientation step is
+    done, or they attended an orientation appointment."""
+    follow_ups = follow_ups_of(person) if follow_ups is None else follow_ups
+    if any(f.referent_email or f.referent_name for f in follow_ups):
+        return True
+    done_step = exists().where(
+        PathwayStep.beneficiary_id == person.id,
+        PathwayStep.kind == StepKind.ORIENTATION,
+        PathwayStep.status == StepStatus.DONE,
     )
-    slots = db.session.scalars(
-        select(Slot)
-        .options(
-            joinedload(Slot.counsellor),
-            joinedload(Slot.organisation),
-            undefer(Slot.appointments_count),
-        )
-        .where(
-            Slot.organisation_id.in_(organisation_ids),
-            Slot.withdrawn_at.is_(None),
-            Slot.starts_at >= now + BOOKING_LEAD,
-            Slot.starts_at < now + BOOKING_HORIZON,
-            Slot.appointments_count < Slot.capacity,
-            Slot.id.not_in(already_mine),
-            (Slot.reserved_for_id.is_(None)) | (Slot.reserved_for_id == person.id),
-        )
-        .order_by(Slot.starts_at)
-    ).all()
-    return sorted(
-        slots,
-        key=lambda slot: (
-            slot.reserved_for_id != person.id,
-            slot.counsellor.email not in referent_emails,
-            slot.starts_at,
+    attended = exists().where(
+        Appointment.beneficiary_id == person.id,
+        Appointment.status == AppointmentStatus.ATTENDED,
+        Appointment.slot_id == Slot.id,
+        Slot.purpose == SlotPurpose.ORIENTATION,
+    )
+    return bool(db.session.scalar(select(done_step | attended)))
+
+
+def fitting_purposes(person: Beneficiary, follow_ups: list[FollowUp] | None = None) -> frozenset:
+    return AFTER_ORIENTATION if is_oriented(person, follow_ups) else BEFORE_ORIENTATION
+
+
+def _has_a_seat_for(person: Beneficiary):
+    """A seat is left (for a one-seat slot: no live appointment holds it) and the person
+    holds none of its seats: a session books a person once."""
+    return and_(
+        Slot.appointments_count < Slot.capacity,
+        ~exists().where(
+            Appointment.slot_id == Slot.id,
+            Appointment.beneficiary_id == person.id,
+            Appointment.status.in_(LIVE),
         ),
     )
 
 
+def _bookable_where(person: Beneficiary, now: datetime, mode: SlotMode | None) -> list:
+    follow_ups = follow_ups_of(person)
+    conditions = [
+        Slot.organisation_id.in_([f.organisation_id for f in follow_ups]),
+        Slot.withdrawn_at.is_(None),
+        Slot.starts_at >= now + BOOKING_LEAD,
+        Slot.starts_at < now + BOOKING_HORIZON,
+        or_(
+            Slot.reserved_for_id == person.id,
+            Slot.reserved_for_id.is_(None)
+            & Slot.purpose.in_(list(fitting_purposes(person, follow_ups))),
+        ),
+        _has_a_seat_for(person),
+    ]
+    if mode is not None:
+        conditions.append(Slot.mode == mode)
+    return conditions
+
+
+@dataclass(frozen=True)
+class BookableDays:
+    """The days with a slot the person may book (under the chosen mode), with how many,
+    in order; and the modes offered at all, for the filter."""
+
+    counts: dict[date, int]
+    modes: frozenset
+
+
+def bookable_days(
+    person: Beneficiary, mode: SlotMode | None = None, now: datetime | None = None
+) -> BookableDays:
+    """Reads two columns of the free slots in the booking horizon, no slot objects."""
+    rows = db.session.execute(
+        select(Slot.starts_at, Slot.mode).where(*_bookable_where(person, now or utcnow(), None))
+    ).all()
+    counts = Counter(paris_day(starts_at) for starts_at, of_mode in rows if mode in (None, of_mode))
+    return BookableDays(dict(sorted(counts.items())), frozenset(of_mode for _, of_mode in rows))
+
+
+def bookable_slots(
+    person: Beneficiary,
+    day: date | None = None,
+    mode: SlotMode | None = None,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """Free slots the person may book (their organisations', of a purpose that fits them,
+    and those reserved for them), soonest first; of one Paris day when `day` is given."""
+    query = (
+        select(Slot)
+        .options(joinedload(Slot.organisation), undefer(Slot.appointments_count))
+        .where(*_bookable_where(person, now or utcnow(), mode))
+    )
+    if day is not None:
+        query = query.where(
+            Slot.starts_at >= paris_midnight(day),
+            Slot.starts_at < paris_midnight(day + timedelta(days=1)),
+        )
+    return list(db.session.scalars(query.order_by(Slot.starts_at, Slot.id)))
+
+
 def bookable_slot(person: Beneficiary, slot_id: int) -> Slot | None:
-    return next((slot for slot in bookable_slots(person) if slot.id == slot_id), None)
+    """The slot if the person may book it now, under the same rules as the list."""
+    return db.session.scalars(
+        select(Slot)
+        .options(joinedload(Slot.organisation))
+        .where(Slot.id == slot_id, *_bookable_where(person, utcnow(), None))
+    ).first()
+
+
+# The `by` of the appointment.confirmed event when the organisation's rule confirmed it.
+CONFIRMED_BY_RULE = "portal"
+
+
+def confirms_at_once(slot: Slot) -> bool:
+    """Whether the slot's organisation confirms bookings of this purpose without waiting
+    for a counsellor (Organisation.purposes_confirmed_at_once)."""
+    return slot.organisation.confirms_at_once(slot.purpose.value)
 
 
 def booked_already(person: Beneficiary, slot_id: int) -> Appointment | None:
@@ -84,7 +170,10 @@ def booked_already(person: Beneficiary, slot_id: int) -> Appointment | None:
 
 
 def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointment:
-    """Books a slot (or a seat of a session) for the person, in status `requested`.
+    """Books a slot (or a seat of a session) for the person: `requested`, or `confirmed`
+    at once when the slot's organisation confirms this purpose at once (events
+    appointment.requested then appointment.confirmed, by "portal"; one SMS, the
+    confirmation; nothing for the counsellor to answer).
 
     Records the event, adds the appointment to the pathway and queues the SMS. When
     someone else got the slot or its last seat first, AppointmentError("taken") is
@@ -109,7 +198,11 @@ def book(person: Beneficiary, slot_id: int, by: str = "beneficiary") -> Appointm
         raise AppointmentError("taken", "someone booked this slot a moment ago") from None
     record("appointment.requested", appointment, by)
     sync_step(appointment)
-    notify(appointment, SmsKind.APPOINTMENT_REQUESTED, "sms/appointment_requested.txt")
+    if confirms_at_once(slot):
+        # One SMS, the confirmation: never "requested" then "confirmed" a second later.
+        set_status(appointment, AppointmentStatus.CONFIRMED, None, by=CONFIRMED_BY_RULE)
+    else:
+        notify(appointment, SmsKind.APPOINTMENT_REQUESTED, "sms/appointment_requested.txt")
     queue_reminders(appointment)
     db.session.flush()
     return appointment
@@ -268,7 +361,9 @@ def cancel_by_beneficiary(appointment: Appointment, now: datetime | None = None)
 def reschedule(
     appointment: Appointment, new_slot_id: int, now: datetime | None = None
 ) -> Appointment:
-    """Moves the appointment to another free slot, in one transaction and one event.
+    """Moves the appointment to another free slot, in one transaction and one event (and
+    appointment.confirmed after it when the new slot's organisation confirms at once; the
+    one SMS then says it is confirmed).
 
     The old slot is freed only if the new one is taken: if the new insert is refused,
     the caller rolls back and the old appointment stands as it was.
@@ -311,7 +406,17 @@ def reschedule(
         },
     )
     move_step(appointment, moved)
-    notify(moved, SmsKind.APPOINTMENT_RESCHEDULED, "sms/appointment_rescheduled.txt")
+    confirmed = confirms_at_once(new_slot)
+    if confirmed:
+        set_status(
+            moved, AppointmentStatus.CONFIRMED, None, by=CONFIRMED_BY_RULE, tell_person=False
+        )
+    notify(
+        moved,
+        SmsKind.APPOINTMENT_RESCHEDULED,
+        "sms/appointment_rescheduled.txt",
+        confirmed=confirmed,
+    )
     queue_reminders(moved)
     db.session.flush()
     return moved

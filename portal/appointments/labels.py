@@ -17,6 +17,14 @@ PURPOSE_LABELS = {
     SlotPurpose.OTHER: _l("Rendez-vous"),
 }
 
+# The titles over a day's slots on the booking page, one per purpose.
+PURPOSE_GROUP_TITLES = {
+    SlotPurpose.ORIENTATION: _l("Premier rendez-vous"),
+    SlotPurpose.FOLLOW_UP: _l("Rendez-vous de suivi"),
+    SlotPurpose.CONTRACT: _l("Contrat d'engagement"),
+    SlotPurpose.OTHER: _l("Réunion d'information"),
+}
+
 STATUS_LABELS = {
     AppointmentStatus.REQUESTED: _l("En attente de confirmation"),
     AppointmentStatus.CONFIRMED: _l("Confirmé"),

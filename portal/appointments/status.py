@@ -22,12 +22,17 @@ OPEN = {AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED}
 
 
 def set_status(
-    appointment: Appointment, status: AppointmentStatus, reason: str | None, by: str
+    appointment: Appointment,
+    status: AppointmentStatus,
+    reason: str | None,
+    by: str,
+    tell_person: bool = True,
 ) -> bool:
     """Confirm, decline or record an outcome. Returns False when nothing changed.
 
     Confirmed and declined answer a request; an outcome comes after the start time and
-    may be corrected; nothing follows a cancellation or a refusal.
+    may be corrected; nothing follows a cancellation or a refusal. `tell_person` False
+    when the caller sends the one SMS that says it all (a move confirmed at once).
     """
     current = appointment.status
     if status == current and reason == appointment.status_reason:
@@ -54,9 +59,9 @@ def set_status(
         drop_queued_about(appointment.id, NO_LONGER_STANDS)
     record(f"appointment.{status.value}", appointment, by, reason=reason)
     sync_step(appointment)
-    if status is AppointmentStatus.CONFIRMED and current is not status:
+    if tell_person and status is AppointmentStatus.CONFIRMED and current is not status:
         notify(appointment, SmsKind.APPOINTMENT_CONFIRMED, "sms/appointment_confirmed.txt")
-    elif status is AppointmentStatus.DECLINED:
+    elif tell_person and status is AppointmentStatus.DECLINED:
         notify(
             appointment, SmsKind.APPOINTMENT_DECLINED, "sms/appointment_declined.txt", reason=reason
         )

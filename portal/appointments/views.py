@@ -1,16 +1,13 @@
 """Booking, moving and cancelling, for the beneficiary."""
 
-from collections import OrderedDict
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.appointments import labels, services
+from portal.appointments.models import SlotMode, SlotPurpose
 from portal.auth.roles import BENEFICIARY, roles_required
 from portal.beneficiaries.services import referent_emails
-from portal.core.clock import paris_day
 from portal.core.formatting import datetime_human
 from portal.core.forms import ConfirmForm
 from portal.core.web import page_or_fragment, query_date, query_id
@@ -31,13 +28,21 @@ def _own_or_404(appointment_id: int):
     return appointment
 
 
-def _days(slots) -> "OrderedDict[date, list]":
-    """Slots by day, days in order; within a day, the order bookable_slots chose (reserved
-    for the person, then their référent's, then by time)."""
-    by_day: dict[date, list] = {}
+# The ?mode= of the booking page, in the words of its URLs.
+MODES_IN_URL = {
+    "sur-place": SlotMode.IN_PERSON,
+    "telephone": SlotMode.PHONE,
+    "video": SlotMode.VIDEO,
+}
+
+
+def _by_purpose(slots) -> list[tuple[SlotPurpose, list]]:
+    """A day's slots under one title per purpose, in the order a pathway meets them; each
+    group in time order."""
+    groups: dict[SlotPurpose, list] = {purpose: [] for purpose in SlotPurpose}
     for slot in slots:
-        by_day.setdefault(paris_day(slot.starts_at), []).append(slot)
-    return OrderedDict(sorted(by_day.items()))
+        groups[slot.purpose].append(slot)
+    return [(purpose, group) for purpose, group in groups.items() if group]
 
 
 @bp.route("/")
@@ -50,24 +55,28 @@ def index():
 @bp.route("/nouveau")
 @roles_required(BENEFICIARY)
 def choose():
-    """Free slots grouped by day; one day shown at a time, htmx swaps the day."""
+    """Free slots that fit the person, one day at a time (htmx swaps the day), by purpose
+    and in time order; ?mode= keeps one way of meeting."""
     moving = query_id("deplacer")
     if moving is not None:
         _own_or_404(moving)
-    slots = services.bookable_slots(current_user)
-    days = _days(slots)
+    mode_name = request.args.get("mode")
+    mode = MODES_IN_URL.get(mode_name or "")
+    days = services.bookable_days(current_user, mode)
     day = query_date("jour")
-    if day not in days:
-        day = next(iter(days), None)
-    referents = referent_emails(current_user)
+    if day not in days.counts:
+        day = next(iter(days.counts), None)
+    slots = services.bookable_slots(current_user, day=day, mode=mode) if day else []
     return page_or_fragment(
         "appointments/choose.html",
         "appointments/_day.html",
         days=days,
         day=day,
-        slots=days.get(day, []),
+        groups=_by_purpose(slots),
+        mode=mode_name if mode else None,
+        modes_in_url=MODES_IN_URL,
         moving=moving,
-        referents=referents,
+        referents=referent_emails(current_user),
     )
 
 
@@ -100,6 +109,7 @@ def confirm(slot_id: int):
                     form=form,
                     moving=moving,
                     clash=error.other,
+                    confirms_at_once=services.confirms_at_once(slot),
                 ), 409
             if error.code == "too_many":
                 flash(
@@ -120,7 +130,12 @@ def confirm(slot_id: int):
             return _not_bookable(slot_id, moving_id)
         return redirect(url_for("appointments.detail", appointment_id=appointment.id, fait=1))
     return render_template(
-        "appointments/confirm.html", slot=slot, form=form, moving=moving, clash=clash
+        "appointments/confirm.html",
+        slot=slot,
+        form=form,
+        moving=moving,
+        clash=clash,
+        confirms_at_once=services.confirms_at_once(slot),
     ), (409 if clash is not None and request.method == "POST" else 200)
 
 

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.accounts import SignInAccount
@@ -29,6 +29,11 @@ class Organisation(db.Model):
     require_totp_for_counsellors: Mapped[bool] = mapped_column(
         default=False, server_default=false()
     )
+    # The slot purposes ("orientation", "follow_up", "contract", "other") whose bookings are
+    # confirmed at once; the others wait for a counsellor (the default: none at once).
+    purposes_confirmed_at_once: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     counsellors: Mapped[list["Counsellor"]] = relationship(back_populates="organisation")
@@ -52,6 +57,9 @@ class Organisation(db.Model):
     @property
     def sender_name(self) -> str:
         return self.sms_sender_name or self.name
+
+    def confirms_at_once(self, purpose: str) -> bool:
+        return purpose in (self.purposes_confirmed_at_once or [])
 
 
 # Stored as the hash of an account whose person has not chosen a password yet: no Argon2

@@ -19,6 +19,7 @@ FORMS = {
         "cancellation_limit_minutes": "120",
         "max_upcoming_appointments": "3",
         "require_two_step": "",
+        "purposes_confirmed_at_once": "orientation",
     },
 }
 

@@ -154,6 +154,35 @@ def test_settings_are_saved(app, browser, admin):
     assert 'value="24"' in page and 'value="60"' in page
 
 
+def test_the_purposes_confirmed_at_once_are_ticked_saved_and_unticked(app, browser, admin):
+    organisation = admin.organisation
+    assert organisation.purposes_confirmed_at_once == []  # today's behaviour: all wait
+    page = browser.get(f"{ADMIN}/reglages").get_data(as_text=True)
+    assert 'value="orientation"' in page and "checked" not in page.split("Sécurité")[0]
+    saved = browser.submit(
+        f"{ADMIN}/reglages", {**SETTINGS, "purposes_confirmed_at_once": ["orientation", "other"]}
+    )
+    assert saved.status_code == 302
+    db.session.refresh(organisation)
+    assert organisation.purposes_confirmed_at_once == ["orientation", "other"]
+    assert organisation.confirms_at_once("orientation")
+    assert not organisation.confirms_at_once("follow_up")
+    page = browser.get(f"{ADMIN}/reglages").get_data(as_text=True)
+    assert re.search(r'checked[^>]*value="orientation"|value="orientation"[^>]*checked', page)
+    assert browser.submit(f"{ADMIN}/reglages", SETTINGS).status_code == 302  # none ticked
+    db.session.refresh(organisation)
+    assert organisation.purposes_confirmed_at_once == []
+
+
+def test_an_unknown_purpose_is_refused(app, browser, admin):
+    refused = browser.submit(
+        f"{ADMIN}/reglages", {**SETTINGS, "purposes_confirmed_at_once": ["coffee"]}
+    )
+    assert refused.status_code == 422
+    db.session.refresh(admin.organisation)
+    assert admin.organisation.purposes_confirmed_at_once == []
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -86,19 +86,19 @@ def test_only_slots_of_organisations_that_follow_the_person_and_not_reserved_for
     too_soon = make_slot(counsellor, starts_in=timedelta(minutes=30))
     withdrawn = make_slot(counsellor, starts_in=timedelta(days=2), withdrawn_at=utcnow())
     ids = [slot.id for slot in services.bookable_slots(person)]
-    assert ids == [reserved_for_me.id, mine.id]
+    assert ids == [mine.id, reserved_for_me.id]
     for refused in (elsewhere, reserved_for_other, too_soon, withdrawn):
         assert refused.id not in ids
 
 
-def test_the_referents_slots_come_first(setting):
+def test_slots_come_in_time_order_the_referents_among_the_others(setting):
     organisation, counsellor, person = setting
     colleague = make_counsellor(organisation, email="karim@example.org")
     person.follow_ups[0].referent_email = "karim@example.org"
     db.session.commit()
     early = make_slot(counsellor, starts_in=timedelta(days=1))
     referents = make_slot(colleague, starts_in=timedelta(days=5))
-    assert [s.id for s in services.bookable_slots(person)] == [referents.id, early.id]
+    assert [s.id for s in services.bookable_slots(person)] == [early.id, referents.id]
 
 
 def test_cancelling_is_possible_until_the_organisations_limit(setting):

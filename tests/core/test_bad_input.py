@@ -136,7 +136,7 @@ QUERY_NASTY = [
 CASELOAD_PARAMETERS = ["q", "qui", "referent", "risque", "activite", "du", "au", "tri", "page"]
 # What each page reads from its query string (tested below against the sources).
 QUERY_PARAMETERS = {
-    "appointments.choose": ["deplacer", "jour"],
+    "appointments.choose": ["deplacer", "jour", "mode"],
     "appointments.confirm": ["deplacer"],
     "appointments.detail": ["fait"],
     "counsellor.agenda": ["semaine", "qui"],
