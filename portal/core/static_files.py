@@ -7,11 +7,31 @@ never changes, so the browser keeps it without asking again; a plain name (no ma
 yet, on a laptop) is revalidated each time as before.
 """
 
+import hashlib
+import logging
+import os
+
 from flask import Flask, Response, request
 
 from portal.extensions import compress, static_digest
 
+logger = logging.getLogger(__name__)
+
 A_YEAR = 365 * 24 * 60 * 60
+
+
+def _matches_the_files(folder: str | None, manifest: dict[str, str]) -> bool:
+    """Whether each hashed name still carries the md5 of its file (a few small files:
+    read once, when the app starts)."""
+    for name, hashed_name in manifest.items():
+        try:
+            with open(os.path.join(folder or "", name), "rb") as handle:
+                digest = hashlib.md5(handle.read(), usedforsecurity=False).hexdigest()
+        except OSError:
+            return False
+        if digest not in hashed_name:
+            return False
+    return True
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +42,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("FLASK_STATIC_DIGEST_COMPRESSION", [])
     compress.init_app(app)
     static_digest.init_app(app)
-    hashed = frozenset(static_digest.manifests.get("static", {}).values())
+    manifest = static_digest.manifests.get("static", {})
+    if not _matches_the_files(app.static_folder, manifest):
+        # A file changed since `flask digest compile`: its hashed copy is stale. Plain
+        # names serve the files as they are now (revalidated) until setup runs again.
+        logger.warning("static files changed since `flask digest compile`: run ./scripts/setup")
+        manifest.clear()
+    hashed = frozenset(manifest.values())
 
     @app.after_request
     def keep_hashed_files(response: Response) -> Response:

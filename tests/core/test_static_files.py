@@ -2,10 +2,13 @@
 names, kept by browsers for a year; pages still never cached."""
 
 import gzip
+import hashlib
 import re
 
 import brotli
 import pytest
+
+from portal.core.static_files import _matches_the_files
 
 HASHED_CSS = re.compile(r'href="(/static/css/portal-[0-9a-f]{32}\.css)"')
 HASHED_JS = re.compile(r'src="(/static/vendor/htmx\.min-[0-9a-f]{32}\.js)"')
@@ -57,3 +60,12 @@ def test_nothing_is_compressed_for_a_client_that_does_not_ask(client):
     response = client.get("/", headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in response.headers
     assert b"<html" in response.data
+
+
+def test_hashed_names_are_trusted_only_while_they_match_the_files(tmp_path):
+    (tmp_path / "a.css").write_text("body { color: red; }")
+    current = {"a.css": "a-" + hashlib.md5(b"body { color: red; }").hexdigest() + ".css"}
+    stale = {"a.css": "a-" + "0" * 32 + ".css"}
+    assert _matches_the_files(str(tmp_path), current)
+    assert not _matches_the_files(str(tmp_path), stale)
+    assert not _matches_the_files(str(tmp_path), {"gone.css": "gone-" + "0" * 32 + ".css"})
