@@ -69,7 +69,7 @@ def choose():
     slots = services.bookable_slots(current_user, day=day, mode=mode) if day else []
     return page_or_fragment(
         "appointments/choose.html",
-        "appointments/_day.html",
+        "appointments/_choice.html",
         days=days,
         day=day,
         groups=_by_purpose(slots),

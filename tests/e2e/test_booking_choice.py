@@ -1,6 +1,7 @@
 """Choosing a slot on a 360 px phone, in French and Arabic: every day chip in view, a mode
 filter that works without JavaScript, and a first appointment confirmed at once."""
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -75,6 +76,14 @@ def test_choose_filter_without_javascript_and_book_at_once(
     page.goto(no_script.url)
     _every_day_chip_in_view(page)
     assert_accessible(page, f"slot choice by phone ({locale})")
+    page.goto("/rendez-vous/nouveau")
+
+    # With JavaScript, htmx swaps the day: the filter and the current day follow it.
+    third = page.locator("ul.days a").nth(2)
+    day = re.search(r"jour=([0-9-]+)", third.get_attribute("href")).group(1)
+    third.click()
+    expect(page.locator("ul.days a").nth(2)).to_have_attribute("aria-current", "date")
+    expect(page.locator(f"a.chip[href*='mode=telephone'][href*='jour={day}']")).to_have_count(1)
     page.goto("/rendez-vous/nouveau")
 
     # Booked, and confirmed at once.
