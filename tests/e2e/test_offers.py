@@ -465,7 +465,7 @@ def test_counsellor_sees_the_interest_and_takes_it_in_hand(new_page, assert_acce
 
     card.get_by_role("button", name=re.compile(r"^C'est noté")).click()
     expect(staff.locator("main [role='status']")).to_have_text(
-        f"Noté : l'intérêt de Amina pour « {NEAR_KITCHEN} » est traité."
+        f"Noté : l'intérêt d'Amina pour « {NEAR_KITCHEN} » est traité."
     )
     expect(cards).to_have_count(0)
     staff.reload()

@@ -47,7 +47,7 @@ def titles_in(response) -> list[str]:
     return [
         html.unescape(title)
         for title in re.findall(
-            r'<h3 class="offer-title"><a href="[^"]*">([^<]*)</a></h3>',
+            r'<h3 class="offer-title"[^>]*><a href="[^"]*">([^<]*)</a></h3>',
             response.get_data(as_text=True),
         )
     ]
