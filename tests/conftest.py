@@ -8,6 +8,7 @@ import itertools
 import os
 import re
 import tempfile
+import threading
 import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
@@ -184,6 +185,30 @@ def csrf_token_from(html: str) -> str:
     match = _TOKEN.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1) or match.group(2)
+
+
+def post_at_once(pages: list[tuple[FlaskClient, str]], timeout: float = 120) -> list:
+    """Each client opens its page (for the form's CSRF token), then all post it at the same
+    instant, each in its own thread (real concurrent transactions on PostgreSQL). The
+    answers, in the order of `pages`."""
+    tokens = [csrf_token_from(client.get(url).get_data(as_text=True)) for client, url in pages]
+    start = threading.Barrier(len(pages))
+    answers: list = [None] * len(pages)
+
+    def post(index: int, client: FlaskClient, url: str, token: str) -> None:
+        start.wait()
+        answers[index] = client.post(url, data={"csrf_token": token})
+
+    threads = [
+        threading.Thread(target=post, args=(index, client, url, token))
+        for index, ((client, url), token) in enumerate(zip(pages, tokens, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert all(answer is not None for answer in answers), "a post did not finish in time"
+    return answers
 
 
 class Browser:

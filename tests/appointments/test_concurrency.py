@@ -1,13 +1,13 @@
 """Fifty people tap the same slot at the same moment (PostgreSQL, real transactions)."""
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
 
 from portal.appointments.models import Appointment
 from portal.extensions import db
+from tests.conftest import post_at_once
 from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_slot
 
 pytestmark = pytest.mark.postgres_only
@@ -24,29 +24,12 @@ def test_fifty_people_booking_one_slot_get_one_appointment_and_49_other_slots(si
     counsellor = make_counsellor(organisation)
     slot = make_slot(counsellor)
     make_slot(counsellor, starts_in=slot.starts_at - slot.created_at)  # somewhere to go instead
-    slot_id = slot.id  # the threads have no app context to load it with
-    clients = []
-    for _ in range(PEOPLE):
-        client = sign_in(make_beneficiary(organisation))
-        page = client.get(f"/rendez-vous/creneaux/{slot.id}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        clients.append((client, token))
-
-    start = threading.Barrier(PEOPLE)
-    answers: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def tap(client, token):
-        start.wait()
-        response = client.post(f"/rendez-vous/creneaux/{slot_id}", data={"csrf_token": token})
-        with lock:
-            answers.append((response.status_code, response.headers.get("Location", "")))
-
-    threads = [threading.Thread(target=tap, args=pair) for pair in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    slot_id = slot.id
+    pages = [
+        (sign_in(make_beneficiary(organisation)), f"/rendez-vous/creneaux/{slot.id}")
+        for _ in range(PEOPLE)
+    ]
+    answers = _status_and_location(post_at_once(pages))
 
     assert len(answers) == PEOPLE
     assert all(status == 302 for status, _ in answers), answers  # no 500, no error page
@@ -107,27 +90,11 @@ def test_two_slots_at_the_same_hour_tapped_at_once_make_one_appointment(sign_in)
 
 def _tap_at_once(sign_in, person, slot_ids: list[int]) -> list:
     """The person, signed in in one browser per slot, taps "book" in all at the same instant."""
-    browsers = []
-    for slot_id in slot_ids:
-        client = sign_in(person)
-        page = client.get(f"/rendez-vous/creneaux/{slot_id}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        browsers.append((client, slot_id, token))
-    start = threading.Barrier(len(browsers))
-    responses = []
+    return post_at_once([(sign_in(person), f"/rendez-vous/creneaux/{id_}") for id_ in slot_ids])
 
-    def tap(client, slot_id, token):
-        start.wait()
-        responses.append(
-            client.post(f"/rendez-vous/creneaux/{slot_id}", data={"csrf_token": token})
-        )
 
-    threads = [threading.Thread(target=tap, args=args) for args in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return responses
+def _status_and_location(responses) -> list[tuple[int, str]]:
+    return [(r.status_code, r.headers.get("Location", "")) for r in responses]
 
 
 SESSION_PEOPLE, SESSION_SEATS = 200, 10
@@ -139,28 +106,11 @@ def _race_for_a_session(sign_in, people: int, seats: int) -> tuple[int, list[tup
     organisation = make_organisation()
     session = make_slot(make_counsellor(organisation), capacity=seats, title="Réunion")
     session_id = session.id
-    clients = []
-    for _ in range(people):
-        client = sign_in(make_beneficiary(organisation))
-        page = client.get(f"/rendez-vous/creneaux/{session_id}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        clients.append((client, token))
-
-    start = threading.Barrier(people)
-    answers: list[tuple[int, str]] = []
-    lock = threading.Lock()
-
-    def tap(client, token):
-        start.wait()
-        response = client.post(f"/rendez-vous/creneaux/{session_id}", data={"csrf_token": token})
-        with lock:
-            answers.append((response.status_code, response.headers.get("Location", "")))
-
-    threads = [threading.Thread(target=tap, args=pair) for pair in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    pages = [
+        (sign_in(make_beneficiary(organisation)), f"/rendez-vous/creneaux/{session_id}")
+        for _ in range(people)
+    ]
+    answers = _status_and_location(post_at_once(pages))
     assert len(answers) == people
     assert all(status == 302 for status, _ in answers), answers  # no 500, no error page
     return session_id, answers

@@ -1,8 +1,6 @@
 """Two waitlisted people tap the SMS link for the same freed slot at the same instant
 (PostgreSQL, real transactions): one moves there, the other is told it is gone."""
 
-import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +9,7 @@ from sqlalchemy import select
 from portal.appointments import services
 from portal.appointments.models import Appointment, AppointmentStatus, WaitlistOffer
 from portal.extensions import db
+from tests.conftest import post_at_once
 from tests.factories import make_beneficiary, make_counsellor, make_organisation, make_slot
 
 pytestmark = pytest.mark.postgres_only
@@ -39,33 +38,20 @@ def test_two_people_taking_one_freed_slot_at_once(sign_in, working_hours):
     assert len(offers) == 2
     slot_id = freed.slot_id
 
-    browsers = []
-    for person, offer in zip(people, offers, strict=True):
-        client = sign_in(person)
-        url = f"/rendez-vous/plus-tot/{offer.id}"
-        page = client.get(url).get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        browsers.append((client, url, token))
-    start = threading.Barrier(len(browsers))
-    answers: dict[str, tuple[int, str]] = {}
-
-    def tap(client, url, token):
-        start.wait()
-        response = client.post(url, data={"csrf_token": token})
-        answers[url] = (response.status_code, response.headers.get("Location", ""))
-
-    threads = [threading.Thread(target=tap, args=args) for args in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    urls = [f"/rendez-vous/plus-tot/{offer.id}" for offer in offers]
+    clients = [sign_in(person) for person in people]
+    responses = post_at_once(list(zip(clients, urls, strict=True)))
+    answers = {
+        url: (response.status_code, response.headers.get("Location", ""))
+        for url, response in zip(urls, responses, strict=True)
+    }
 
     assert sorted(status for status, _ in answers.values()) == [302, 302], answers  # no 500
     winners = [url for url, (_, where) in answers.items() if where.endswith("?fait=1")]
     losers = [url for url, (_, where) in answers.items() if where == url]
     assert (len(winners), len(losers)) == (1, 1), answers
     [loser] = losers
-    client = next(c for c, url, _ in browsers if url == loser)
+    client = clients[urls.index(loser)]
     page = client.get(loser).get_data(as_text=True)
     assert "Quelqu'un l'a pris avant vous." in page
     db.session.expire_all()
