@@ -498,7 +498,7 @@ def _seed_sessions(organisation: Organisation, territory: dict, counsellor) -> l
             duration_minutes=90,
             mode=SlotMode.IN_PERSON,
             location=territory["place"],
-            purpose=SlotPurpose.ORIENTATION,
+            purpose=SlotPurpose.OTHER,  # information meetings are for everyone
             capacity=12,
             title=SESSION_TITLE,
         )

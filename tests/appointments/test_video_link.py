@@ -63,10 +63,10 @@ def test_a_video_slot_takes_its_link_and_answers_it(org_a):
         ({"mode": "in_person", "video_url": LINK}, "only for a slot whose mode is video"),
         ({"mode": "phone", "location": None, "video_url": LINK}, "mode is video"),
         ({"mode": "video", "location": None, "video_url": "http://visio.example.org/a"}, "https"),
-        ({"mode": "video", "location": None, "video_url": "https://"}, ""),
+        ({"mode": "video", "location": None, "video_url": "https://"}, "https address"),
         ({"mode": "video", "location": None, "video_url": "https://a.org/ é"}, "https"),
-        ({"mode": "video", "location": None, "video_url": "https://a.org/" + "x" * 490}, ""),
-        ({"mode": "video", "location": None, "video_url": 42}, ""),
+        ({"mode": "video", "location": None, "video_url": "https://a.org/" + "x" * 490}, "500"),
+        ({"mode": "video", "location": None, "video_url": 42}, "string"),
     ],
 )
 def test_a_video_link_that_is_not_one_is_a_422_naming_the_field(org_a, overrides, why):

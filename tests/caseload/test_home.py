@@ -116,7 +116,7 @@ def test_a_block_shows_five_lines_and_links_to_the_rest(organisation, me, sign_i
     alone = client.get("/conseiller/?qui=moi&voir=issues").get_data(as_text=True)
     assert alone.count('href="/conseiller/personnes/') == 7 and "bloc-demandes" not in alone
     assert 'aria-current="page">Moi<' in alone
-    assert "Comment c&#39;est calculé" in alone or "Comment c'est calculé" in alone
+    assert str(escape(risk.RULES[0].definition)) in alone  # the definitions are on the page
     assert client.get("/conseiller/?voir=nimporte&qui=x").status_code == 200
 
 

@@ -25,10 +25,8 @@ def _monday(weeks_ahead: int) -> date:
 
 
 def _at(day: date, hour: int) -> dict:
-    """make_slot's starts_in for a Paris wall-clock time that day."""
-    from portal.core.clock import utcnow
-
-    return {"starts_in": paris_moment(day, time(hour, 0)) - utcnow().replace(microsecond=0)}
+    """make_slot's start at a Paris wall-clock time that day."""
+    return {"starts_at": paris_moment(day, time(hour, 0))}
 
 
 def _columns(page: str) -> list[str]:

@@ -128,7 +128,6 @@ def test_the_file_shows_each_section_with_the_organisations_rows_only(sign_in, f
     # The pathway, the interest, the invitations (states, never a token).
     assert "Atelier CV" in page and "Immersion en boulangerie" in page
     assert "Expirée sans être utilisée" in page and "Pas encore utilisée" in page
-    assert page.count("<td>") >= 2
     # Our SMS and the person's own, never another organisation's, never a secret.
     assert "Rappel de notre organisation" in page
     assert "Message de l'autre organisation" not in page
@@ -142,10 +141,6 @@ def test_a_person_the_organisation_does_not_follow_has_no_file(sign_in, followed
     _ours, _theirs, _counsellor, person = followed
     stranger = make_counsellor(make_organisation())
     assert sign_in(stranger).get(f"/conseiller/personnes/{person.id}").status_code == 404
-
-
-def _file_page(browser, person) -> str:
-    return f"/conseiller/personnes/{person.id}"
 
 
 def test_actions_from_the_file_without_javascript(sign_in, followed):
@@ -301,10 +296,9 @@ def test_the_file_takes_as_many_queries_for_20_appointments_as_for_2(sign_in, fo
     def add(n: int) -> None:
         for i in range(n):
             slot = make_slot(others[i % 3], starts_in=timedelta(days=i - 5, hours=1))
-            appointment = make_appointment(slot, person, status=AppointmentStatus.CONFIRMED)
+            make_appointment(slot, person, status=AppointmentStatus.CONFIRMED)
             make_step(person, ours, title=f"Étape {i}")
             _sms(person, ours, f"Rappel {i}")
-            assert appointment.id
 
     add(2)
     few = _queries_for(client, url)

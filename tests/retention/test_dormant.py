@@ -76,7 +76,6 @@ def test_only_people_nobody_touched_for_24_months_are_dormant(organisation, coun
         db.session.commit()
         mark_signed_in(returning)
         db.session.commit()
-    assert young.id
     with made(NOW):
         everyone = todo.home(counsellor, mine=False, only="dormants")["dormants"]
         mine = todo.home(counsellor, mine=True, only="dormants")["dormants"]
@@ -95,6 +94,7 @@ def test_only_people_nobody_touched_for_24_months_are_dormant(organisation, coun
 
 def test_the_period_comes_from_the_configuration(app, organisation, counsellor):
     _person(organisation, "Untouched")
+    assert todo.home(counsellor, mine=False)["dormants"].count == 1
     app.config["DORMANT_PERSON_MONTHS"] = 36
     assert todo.home(counsellor, mine=False)["dormants"].count == 0
 
@@ -102,8 +102,9 @@ def test_the_period_comes_from_the_configuration(app, organisation, counsellor):
 def test_the_home_shows_the_block_and_its_definition(organisation, counsellor, sign_in):
     person = _person(organisation, "Untouched")
     html = sign_in(counsellor).get("/conseiller/").get_data(as_text=True)
-    assert "Sans nouvelles depuis 24 mois" in html
-    assert f"/conseiller/personnes/{person.id}" in html
-    assert "aucune organisation n'a modifié la fiche" in html
+    block = html.split('aria-labelledby="bloc-dormants"', 1)[1].split("</section>", 1)[0]
+    assert "Sans nouvelles depuis 24 mois" in block
+    assert f"/conseiller/personnes/{person.id}" in block
+    assert "aucune organisation n'a modifié la fiche" in html  # the definition
     alone = sign_in(counsellor).get("/conseiller/?voir=dormants").get_data(as_text=True)
     assert "Untouched" in alone and 'id="bloc-demandes"' not in alone
