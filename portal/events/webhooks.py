@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.orm import aliased
 
 from portal.core.clock import utcnow
+from portal.core.web import is_https_url
 from portal.events import outbound
 from portal.events.models import (
     DeliveryStatus,
@@ -61,6 +62,10 @@ def check_url(url: str, allow_insecure: bool) -> None:
     """Refuses what could make the portal call into its own network (request forgery).
 
     The same check runs again at each delivery, on the addresses then connected to."""
+    if not allow_insecure and not is_https_url(url):
+        raise WebhookUrlError(
+            "the URL must be https://, a host name or address, then printable ASCII"
+        )
     if allow_insecure:
         outbound.parse(url, allow_insecure)
     else:
