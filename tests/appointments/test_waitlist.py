@@ -47,7 +47,7 @@ def place(clock):
 
 
 def at(counsellor, moment: datetime, **fields):
-    return make_slot(counsellor, starts_in=moment - datetime.now(PARIS), **fields)
+    return make_slot(counsellor, starts_at=moment, **fields)
 
 
 def waiting(organisation, counsellor, moment: datetime, **person_fields):

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from markupsafe import escape
+
 from portal.appointments.models import AppointmentStatus
 from portal.auth.models import InvitationToken
-from portal.caseload import todo
+from portal.caseload import risk, todo
 from portal.core.clock import paris_midnight, paris_today, utcnow
 from portal.extensions import db
 from portal.offers import services as offers

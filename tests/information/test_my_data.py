@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from portal.auth import services as auth
+from portal.beneficiaries.models import FollowUp
 from portal.extensions import db
 from portal.sms.models import SmsKind
 from portal.sms.outbox import queue_sms
@@ -24,7 +25,7 @@ def _person_followed_by_two():
     first, second = make_organisation(), make_organisation()
     person = make_beneficiary(first, first_name="Élodie", last_name="Kerbrat")
     db.session.add(
-        type(person.follow_ups[0])(
+        FollowUp(
             organisation=second,
             beneficiary=person,
             external_id="BREST-7",

@@ -51,7 +51,7 @@ def _person(organisation, name: str, referent: str = "claire.muller@example.org"
 def test_only_people_nobody_touched_for_24_months_are_dormant(organisation, counsellor):
     untouched = _person(organisation, "Untouched")
     _person(organisation, "Colleagues", referent="someone.else@example.org")
-    young = make_beneficiary(organisation, last_name="Young")
+    make_beneficiary(organisation, last_name="Young")  # registered lately: not dormant
     with made(RECENT):  # the record itself changed since
         _person(organisation, "Updated").postal_code = "67100"
         db.session.commit()
