@@ -41,17 +41,16 @@ IDENTITY_FIELDS = (
 
 @dataclass(frozen=True)
 class OrganisationPart:
-    """What one organisation following the person holds or made on the portal."""
+    """What one organisation holds or made on the portal about the person: one that
+    follows them, or one that did (its past appointments, interests and SMS stay when a
+    follow-up ends, and are the person's data all the same)."""
 
-    follow_up: FollowUp
+    organisation: Organisation
+    follow_up: FollowUp | None  # None: it no longer follows the person
     steps: list[PathwayStep]
     appointments: list[Appointment]
     interests: list[OfferInterest]
     messages: list[SmsMessage]
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.follow_up.organisation
 
 
 @dataclass(frozen=True)
@@ -101,23 +100,26 @@ def my_data(person: Beneficiary) -> MyData:
         ),
         lambda message: message.organisation_id,
     )
-    followed = {f.organisation_id for f in follow_ups}
+    followed = {f.organisation_id: f for f in follow_ups}
+    former = set().union(steps, appointments, interests, messages) - set(followed) - {None}
+    organisations = [f.organisation for f in follow_ups] + list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(former)).order_by(Organisation.name)
+        )
+    )
     parts = [
         OrganisationPart(
-            f,
-            steps[f.organisation_id],
-            appointments[f.organisation_id],
-            interests[f.organisation_id],
-            messages[f.organisation_id],
+            organisation,
+            followed.get(organisation.id),
+            steps[organisation.id],
+            appointments[organisation.id],
+            interests[organisation.id],
+            messages[organisation.id],
         )
-        for f in follow_ups
+        for organisation in organisations
     ]
-    portal_messages = [
-        message
-        for organisation_id, listed in messages.items()
-        if organisation_id not in followed
-        for message in listed
-    ]
+    # Sign-in codes: the portal's own messages, sent by no organisation.
+    portal_messages = messages[None]
     return MyData(person, parts, portal_messages, organisations_that_opened(person))
 
 
@@ -136,6 +138,16 @@ def _message(message: SmsMessage) -> dict[str, Any]:
     }
 
 
+def _referent(follow_up: FollowUp | None) -> dict[str, str | None] | None:
+    if follow_up is None:
+        return None
+    return {
+        "name": follow_up.referent_name,
+        "email": follow_up.referent_email,
+        "phone": follow_up.referent_phone,
+    }
+
+
 def as_json(data: MyData) -> dict[str, Any]:
     """The file the person takes away: the same as the page, as data."""
     person = data.person
@@ -148,12 +160,9 @@ def as_json(data: MyData) -> dict[str, Any]:
         "organisations": [
             {
                 "name": part.organisation.name,
-                "file_number": part.follow_up.external_id,
-                "referent": {
-                    "name": part.follow_up.referent_name,
-                    "email": part.follow_up.referent_email,
-                    "phone": part.follow_up.referent_phone,
-                },
+                "follows_you": part.follow_up is not None,
+                "file_number": part.follow_up.external_id if part.follow_up else None,
+                "referent": _referent(part.follow_up),
                 "leads_the_pathway": person.lead_organisation_id == part.organisation.id,
                 "steps": [
                     {

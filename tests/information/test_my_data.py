@@ -133,3 +133,22 @@ def test_the_person_sees_which_organisations_opened_their_file_not_who(sign_in):
     assert "Yann Counsellor-Name" not in page and "yann.le-gall" not in page
     data = json.loads(client.get("/mes-donnees.json").get_data(as_text=True))
     assert [o["organisation"] for o in data["file_opened_by"]] == [second.name]
+
+
+def test_what_an_organisation_that_stopped_following_keeps_is_still_shown(sign_in):
+    from portal.erasure.services import end_follow_up
+
+    person, first, second, _other = _person_followed_by_two()
+    follow_up = next(f for f in person.follow_ups if f.organisation_id == second.id)
+    assert end_follow_up(second, follow_up) is False  # the first one still follows
+    db.session.commit()
+    client = sign_in(person)
+    data = json.loads(client.get("/mes-donnees.json").get_data(as_text=True))
+    by_name = {part["name"]: part for part in data["organisations"]}
+    assert by_name[first.name]["follows_you"] is True
+    former = by_name[second.name]
+    assert former["follows_you"] is False and former["referent"] is None
+    assert "Rappel du second" in [m["text"] for m in former["sms"]]
+    assert data["sms_from_the_portal"] == []  # not the former organisation's SMS
+    page = client.get("/mes-donnees").get_data(as_text=True)
+    assert "Cet organisme ne vous suit plus" in page and second.name in page
