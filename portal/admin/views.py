@@ -12,7 +12,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from portal.auth import two_factor
 from portal.auth.roles import ADMIN, public, roles_required
 from portal.core.forms import ConfirmForm
 from portal.core.rate_limits import network_key
-from portal.core.web import query_id
+from portal.core.web import query_id, query_page
 from portal.events import webhooks
 from portal.extensions import db, limiter
 from portal.organisations import services as organisations
@@ -426,14 +425,13 @@ def audit_trail():
     accounts = organisations.counsellors_of(organisation)
     if counsellor_id and counsellor_id not in {account.id for account in accounts}:
         abort(404)
-    page = request.args.get("page", "")
     return render_template(
         "admin/audit.html",
         trail=audit.entries_of(
             organisation.id,
             counsellor_id=counsellor_id,
             person_id=person_id,
-            page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
+            page=query_page(),
         ),
         accounts=accounts,
         counsellor_id=counsellor_id,

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.appointments.models import (
+    LIVE,
     Appointment,
     AppointmentStatus,
     Slot,
@@ -82,7 +83,7 @@ def agenda(
             owner,
             Slot.starts_at >= start,
             Slot.starts_at < end,
-            Appointment.status.not_in([AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED]),
+            Appointment.status.in_(LIVE),
         )
         .order_by(Slot.starts_at, Appointment.id)
     ):
@@ -134,7 +135,7 @@ def session_attendees(organisation_id: int, slot_id: int) -> tuple[Slot, list[Ap
         .options(contains_eager(Appointment.beneficiary))
         .where(Appointment.slot_id == slot.id)
         .order_by(
-            Appointment.status.in_([AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED]),
+            Appointment.status.not_in(LIVE),  # the live ones first
             Beneficiary.last_name,
             Beneficiary.first_name,
             Appointment.id,

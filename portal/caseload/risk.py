@@ -13,15 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, exists, not_, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from portal.appointments.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot
+from portal.appointments.models import LIVE, Appointment, AppointmentStatus, Slot
+from portal.appointments.status import OPEN
 from portal.beneficiaries.models import Beneficiary
 from portal.core.clock import paris_midnight, paris_today, utcnow
 from portal.pathway.models import ACTIVITY_KINDS, PathwayStep, StepStatus
 
 QUIET_DAYS = 30
 IDLE_DAYS = 60
-_UPCOMING = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
-_LIVE = tuple(AppointmentStatus(status) for status in LIVE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def activity_started(among: Sequence[int] | None = None) -> ColumnElement[bool]:
 def _quiet(today: date, now: datetime, among: Sequence[int] | None) -> ColumnElement[bool]:
     since = paris_midnight(today - timedelta(days=QUIET_DAYS))
     upcoming = _people_with_appointments(
-        Appointment.status.in_(_UPCOMING),
+        Appointment.status.in_(OPEN),
         Appointment.slot_id.in_(select(Slot.id).where(Slot.starts_at >= now)),
         among=among,
     )
@@ -126,7 +125,7 @@ def _absent(among: Sequence[int] | None) -> ColumnElement[bool]:
     booked_since = exists().where(
         later.beneficiary_id == missed.beneficiary_id,
         later.id != missed.id,
-        later.status.in_(_LIVE),
+        later.status.in_(LIVE),
         later.booked_at > missed_slot.starts_at,
     )
     missed_people = (

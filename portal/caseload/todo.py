@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from portal.appointments.models import Appointment, AppointmentStatus, Slot
+from portal.appointments.models import LIVE, Appointment, AppointmentStatus, Slot
 from portal.auth.models import InvitationToken
 from portal.beneficiaries.models import Beneficiary, FollowUp
 from portal.caseload import risk
@@ -64,7 +64,7 @@ def todays_agenda(counsellor: Counsellor, mine: bool, limit: int) -> Block:
     query = _appointments(counsellor, mine).where(
         Slot.starts_at >= paris_midnight(today),
         Slot.starts_at < paris_midnight(today + timedelta(days=1)),
-        Appointment.status.not_in((AppointmentStatus.CANCELLED, AppointmentStatus.DECLINED)),
+        Appointment.status.in_(LIVE),
     )
     return Block("aujourdhui", *_counted(query.order_by(Slot.starts_at, Appointment.id), limit))
 

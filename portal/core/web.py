@@ -47,6 +47,13 @@ def query_id(name: str) -> int | None:
     return int(value)
 
 
+def query_page(name: str = "page") -> int:
+    """A page number from the query string; anything else (missing, a word, a number too
+    large to mean a page) is the first page."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
+
+
 def query_date(name: str) -> date | None:
     """The YYYY-MM-DD date `?name=` carries; None when absent, malformed or out of range."""
     try:

@@ -20,7 +20,7 @@ from portal.caseload import risk, todo
 from portal.caseload import search as caseload
 from portal.core.clock import PARIS, paris_day, paris_midnight, paris_today, utcnow
 from portal.core.forms import ConfirmForm
-from portal.core.web import back_or, csv_download, query_date
+from portal.core.web import back_or, csv_download, query_date, query_page
 from portal.counsellor.services import person_file
 from portal.events import webhooks
 from portal.extensions import db
@@ -453,7 +453,6 @@ def _caseload_filters() -> caseload.Filters:
         referent = None
     chosen_risk = request.args.get("risque")
     activity = {"oui": True, "non": False}.get(request.args.get("activite", ""))
-    page = request.args.get("page", "")
     return caseload.Filters(
         text=request.args.get("q", ""),
         mine=request.args.get("qui") == "moi",
@@ -463,7 +462,7 @@ def _caseload_filters() -> caseload.Filters:
         registered_from=query_date("du"),
         registered_to=query_date("au"),
         sort=request.args.get("tri") if request.args.get("tri") in caseload.SORTS else "nom",
-        page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
+        page=query_page(),
     )
 
 
