@@ -96,11 +96,16 @@ def back_or(default: str) -> str:
     return local_url(request.referrer, default)
 
 
+def download(body: str, filename: str, mimetype: str) -> Response:
+    """A file the browser saves rather than shows."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def csv_download(body: str, filename: str) -> Response:
     """A CSV file to download, with the UTF-8 mark: Excel reads accents and Arabic only
     with it."""
-    return Response(
-        "\ufeff" + body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download("\ufeff" + body, filename, "text/csv")

@@ -28,27 +28,3 @@ def help_lines() -> list[HelpLine]:
             continue
         lines.append(HelpLine(name.strip(), phone))
     return lines
-
-
-@dataclass(frozen=True)
-class Retention:
-    """How long each kind of data is kept: the same settings the purge applies."""
-
-    sign_in_code_hours: int
-    sms_body_days: int
-    webhook_attempt_days: int
-    event_data_months: int
-    audit_months: int
-    dormant_person_months: int
-
-
-def retention() -> Retention:
-    config = current_app.config
-    return Retention(
-        sign_in_code_hours=config["RETENTION_SIGN_IN_CODE_HOURS"],
-        sms_body_days=config["RETENTION_SMS_BODY_DAYS"],
-        webhook_attempt_days=config["RETENTION_WEBHOOK_ATTEMPT_DAYS"],
-        event_data_months=config["RETENTION_EVENT_DATA_MONTHS"],
-        audit_months=config["RETENTION_AUDIT_MONTHS"],
-        dormant_person_months=config["DORMANT_PERSON_MONTHS"],
-    )

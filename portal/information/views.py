@@ -2,13 +2,14 @@
 
 import json
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from portal.auth.roles import BENEFICIARY, public, roles_required
 from portal.core.clock import paris_today
+from portal.core.web import download
 from portal.information.my_data import as_json, my_data
-from portal.information.services import help_lines, retention
+from portal.information.services import help_lines
 
 bp = Blueprint("information", __name__)
 
@@ -27,7 +28,7 @@ def legal_notice():
 @bp.route("/donnees-personnelles")
 @public
 def personal_data():
-    return render_template("information/personal_data.html", retention=retention())
+    return render_template("information/personal_data.html")
 
 
 @bp.route("/accessibilite")
@@ -52,8 +53,4 @@ def my_data_page():
 @roles_required(BENEFICIARY)
 def my_data_file():
     body = json.dumps(as_json(my_data(current_user)), ensure_ascii=False, indent=2)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="mes-donnees-{paris_today()}.json"'},
-    )
+    return download(body, f"mes-donnees-{paris_today()}.json", "application/json")
