@@ -145,10 +145,10 @@ def _keep_an_admin(counsellor: Counsellor) -> None:
 
 
 def deactivate(admin: Counsellor, counsellor: Counsellor) -> None:
-    """The account can no longer sign in; its sessions end with their next request."""
+    """The account can no longer sign in; its sessions end with their next request. The
+    acting administrator cannot be the one deactivated, so an enabled one always stays."""
     if counsellor.id == admin.id:
         raise AdminError("self")
-    _keep_an_admin(counsellor)
     counsellor.is_enabled = False
     counsellor.end_sessions()
     db.session.flush()

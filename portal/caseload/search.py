@@ -119,7 +119,9 @@ def terms_kind(text: str) -> str | None:
     if not text:
         return None
     if any(char.isalpha() for char in text):
-        return "nom"
+        # One word of letters and digits is an identifier (a France Travail id), not a name.
+        single = len(text.split()) == 1 and any(char.isdigit() for char in text)
+        return "numero" if single else "nom"
     if _PHONE_LIKE.match(text):
         try:
             normalise_phone(text)
