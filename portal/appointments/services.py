@@ -64,6 +64,7 @@ from portal.appointments.status import (
     OUTCOMES,
     cancel,
     cancel_future_appointments_of_organisation,
+    may_record_outcome,
     set_status,
 )
 from portal.appointments.steps import move_step, sync_step
@@ -111,6 +112,7 @@ __all__ = [
     "live_appointments",
     "local_start",
     "may_change",
+    "may_record_outcome",
     "move_step",
     "moved_here",
     "next_appointment",

@@ -1,5 +1,7 @@
 """An appointment's life: confirmed, declined, cancelled, attended, missed or excused."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from portal.appointments.errors import AppointmentError
@@ -19,6 +21,12 @@ from portal.sms.outbox import drop_queued_about
 
 OUTCOMES = {AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW, AppointmentStatus.EXCUSED}
 OPEN = {AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED}
+
+
+def may_record_outcome(appointment: Appointment, now: datetime | None = None) -> bool:
+    """Whether a counsellor may record (or correct) what happened: once it has started, on
+    an appointment still standing or already given an outcome (set_status's rule)."""
+    return appointment.status in OPEN | OUTCOMES and appointment.slot.starts_at <= (now or utcnow())
 
 
 def set_status(
@@ -48,7 +56,7 @@ def set_status(
             raise AppointmentError(
                 "too_early", f"{status.value} can only be set after the start time"
             )
-        allowed = current in OPEN or current in OUTCOMES
+        allowed = may_record_outcome(appointment)
     else:
         allowed = False
     if not allowed:

@@ -18,7 +18,7 @@ bp = Blueprint("appointments", __name__, url_prefix="/rendez-vous")
 
 @bp.app_context_processor
 def appointment_words():
-    return {"appointment_labels": labels}
+    return {"appointment_labels": labels, "may_record_outcome": services.may_record_outcome}
 
 
 def _own_or_404(appointment_id: int):
